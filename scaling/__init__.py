@@ -1,0 +1,15 @@
+"""Scaling-law estimators and the benchmark of "Revisiting Neural Scaling Laws in Language and Vision".
+
+>>> from scaling import load_benchmark, law_for_domain
+>>> curve = load_benchmark().curve("IC", "inet_10", "BiT/101/3")        # doctest: +SKIP
+>>> law = law_for_domain("M4", curve.domain).fit(curve.x_fit, curve.loss_fit)  # doctest: +SKIP
+>>> law.predict(curve.x_test)                                            # doctest: +SKIP
+"""
+
+from .data import load_benchmark
+from .evaluate import extrapolation_rmse, rmse_standard_error, run_benchmark, win_fractions
+from .laws import LAWS, M1, M2, M3, M4, ScalingLaw, law_for_domain
+
+__version__ = "0.1.0"
+__all__ = ["load_benchmark", "M1", "M2", "M3", "M4", "LAWS", "ScalingLaw", "law_for_domain",
+           "extrapolation_rmse", "rmse_standard_error", "run_benchmark", "win_fractions"]

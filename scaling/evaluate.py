@@ -1,0 +1,129 @@
+"""Extrapolation error, its standard error, win fractions and the benchmark runner."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ._checks import as_positive_array
+from .laws import LAWS, law_for_domain
+
+__all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions",
+           "WIN_RULES", "FAILED_RMSE"]
+
+# The released notebook scores a failed fit as RMSE 1 (far worse than any real fit).
+FAILED_RMSE = 1.0
+WIN_RULES = ("split", "credit-all")
+DOMAIN_ORDER = ("IC", "NMT", "LM", "BB")
+
+
+def _squared_log_errors(y_true, y_pred) -> np.ndarray:
+    y_true = as_positive_array(y_true, "y_true")
+    y_pred = as_positive_array(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same length, got {y_true.size} and {y_pred.size}.")
+    if y_true.size == 0:
+        raise ValueError("no held-out points: the extrapolation error needs at least one.")
+    return (np.log(y_pred) - np.log(y_true)) ** 2
+
+
+def extrapolation_rmse(y_true, y_pred) -> float:
+    """Root mean squared error of the natural log of the loss (paper Eq. 6)."""
+    return float(np.sqrt(np.mean(_squared_log_errors(y_true, y_pred))))
+
+
+def rmse_standard_error(y_true, y_pred) -> float:
+    """The "±" of the released code: one standard error of the mean squared log error, mapped to RMSE.
+
+    With ``e_i`` the squared log errors, ``mu`` their mean and ``s`` their
+    standard deviation (ddof 0): ``sqrt(mu + s / sqrt(n)) - sqrt(mu)``.
+    A single held-out point gives 0.  Duplicated points count in ``n``.
+    """
+    e = _squared_log_errors(y_true, y_pred)
+    mu = e.mean()
+    return float(np.sqrt(mu + e.std() / np.sqrt(e.size)) - np.sqrt(mu))
+
+
+def fit_curve(curve, law: str, **settings) -> dict:
+    """Fit one law (configured for the curve's domain) on the fit part; score it on the held-out part.
+
+    Returns a flat dict: rmse, se, fit_seconds, converged, train_loss, the
+    parameters, and ``error`` (the message of a failed fit, else "").
+    """
+    row = {"domain": curve.domain, "task": curve.task, "model": curve.model, "law": law}
+    start = time.perf_counter()
+    try:
+        fitted = law_for_domain(law, curve.domain, **settings).fit(curve.x_fit, curve.loss_fit)
+        pred = fitted.predict(curve.x_test)
+        rmse = extrapolation_rmse(curve.loss_test, pred)
+        se = rmse_standard_error(curve.loss_test, pred)
+        row.update(rmse=rmse, se=se, converged=fitted.converged_, train_loss=fitted.loss_, **fitted.params_,
+                   error="")
+    except ValueError as exc:  # a curve the law cannot fit is scored as a failure, not hidden
+        row.update(rmse=np.nan, se=np.nan, converged=False, train_loss=np.nan, error=str(exc))
+    row["fit_seconds"] = time.perf_counter() - start
+    return row
+
+
+def run_benchmark(bench, laws: Iterable[str] = tuple(LAWS), progress: bool = False,
+                  stream=None, settings: dict | None = None) -> pd.DataFrame:
+    """Fit every law on every curve of the benchmark; one row per (curve, law).
+
+    ``settings`` maps a law name to keyword overrides of its per-domain
+    configuration, e.g. ``{"M4": {"learn_eps0": False}, "M2": {"search": "local"}}``,
+    for the paper-versus-notebook variants.
+    """
+    settings = settings or {}
+    laws = tuple(laws)
+    unknown = [name for name in laws if name not in LAWS]
+    if unknown:
+        raise ValueError(f"unknown law(s) {unknown}; choose from {sorted(LAWS)}.")
+    stream = stream or sys.stderr
+    curves = list(bench.curves)
+    total = len(curves) * len(laws)
+    rows, done, start = [], 0, time.perf_counter()
+    for curve in curves:
+        for law in laws:
+            rows.append(fit_curve(curve, law, **settings.get(law, {})))
+            done += 1
+            if progress and (done % max(1, total // 20) == 0 or done == total):
+                print(f"\r  fitted {done:4d}/{total} ({curve.domain:>3}) in {time.perf_counter() - start:6.2f} s",
+                      end="\n" if done == total else "", file=stream, flush=True)
+    columns = ["domain", "task", "model", "law", "rmse", "se", "fit_seconds", "converged", "train_loss",
+               "beta", "c", "eps_inf", "eps0", "alpha", "gamma", "error"]
+    return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def win_fractions(results: pd.DataFrame, rule: str = "split", decimals: int | None = 3) -> pd.DataFrame:
+    """Fraction of each domain's curves on which each law extrapolates best (Figure 1, bottom).
+
+    rule ``"split"`` is the released notebook's: RMSEs are truncated to
+    ``decimals`` decimals (``None``: no truncation), a failed fit counts as
+    RMSE 1, and a tie shares one win among the tied laws, so a domain's row
+    sums to 1.  Rule ``"credit-all"`` gives every tied law a full win.
+    """
+    if rule not in WIN_RULES:
+        raise ValueError(f"unknown rule {rule!r}; choose one of {WIN_RULES}.")
+    missing = {"domain", "task", "model", "law", "rmse"} - set(results.columns)
+    if missing:
+        raise ValueError(f"results lack column(s) {sorted(missing)}; pass the frame from run_benchmark().")
+    table = results.set_index(["domain", "task", "model", "law"])["rmse"].unstack("law")
+    scores = table.fillna(FAILED_RMSE).to_numpy(dtype=float)
+    if decimals is not None:
+        # Truncate (not round), as the notebook does; the tiny nudge keeps a value such as 0.003 that
+        # floating point stores as 0.0029999999999999996 from dropping to 0.002.
+        factor = 10.0**decimals
+        scores = np.floor(scores * factor + 1e-9) / factor
+    best = scores.min(axis=1, keepdims=True)
+    tied = scores == best
+    credit = tied / tied.sum(axis=1, keepdims=True) if rule == "split" else tied.astype(float)
+    wins = pd.DataFrame(credit, index=table.index, columns=table.columns)
+    out = wins.groupby(level="domain").mean()
+    order = [d for d in DOMAIN_ORDER if d in out.index] + [d for d in out.index if d not in DOMAIN_ORDER]
+    out = out.loc[order]
+    out.columns.name = "law"
+    return out
