@@ -26,7 +26,7 @@ def fit_nonneg_slopes(X: np.ndarray, b: np.ndarray, nonneg: tuple[bool, ...]):
 
     Parameters
     ----------
-    X : array of shape (G, n, p) or (n, p), p in {1, 2}
+    X : array of shape (G, n, p) or (n, p), p in {0, 1, 2}
         Slope columns (the intercept column is implicit and unconstrained).
     b : array of shape (G, n)
         Targets, one row per problem of the batch.
@@ -46,8 +46,11 @@ def fit_nonneg_slopes(X: np.ndarray, b: np.ndarray, nonneg: tuple[bool, ...]):
     if X.ndim == 2:
         X = np.broadcast_to(X, (b.shape[0],) + X.shape)
     G, n, p = X.shape
-    if p not in (1, 2) or len(nonneg) != p:
-        raise ValueError(f"fit_nonneg_slopes handles 1 or 2 slopes with one flag each, got p={p}")
+    if p not in (0, 1, 2) or len(nonneg) != p:
+        raise ValueError(f"fit_nonneg_slopes handles 0, 1 or 2 slopes with one flag each, got p={p}")
+    if p == 0:  # intercept only: the mean
+        intercept = b.mean(axis=1)
+        return intercept, np.zeros((G, 0)), np.mean((b - intercept[:, None]) ** 2, axis=1)
 
     # Centring removes the intercept from the problem and keeps it well conditioned
     # (log x is ~20 on the benchmark, its spread ~3).

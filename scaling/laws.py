@@ -255,17 +255,27 @@ class M2(ScalingLaw):
     interval ``[0, min(loss))``; ``search="local"`` descends from the released
     code's starting point ``eps_inf = min(loss) - 1e-3`` into the nearest local
     minimum, which is what the released gradient descent does.
+
+    ``c`` fixes the exponent (``beta`` and ``eps_inf`` are still fitted), as
+    in the paper's Figure 3, where the exponent is swept by hand.
     """
 
     name = "M2"
     param_names = ("beta", "c", "eps_inf")
 
-    def __init__(self, search: str = "global") -> None:
+    def __init__(self, search: str = "global", c: float | None = None) -> None:
         super().__init__()
         self.search = _check_search(search)
+        if c is not None and (not np.isfinite(c) or c > 0):
+            raise ValueError(f"a fixed exponent c must be a finite number <= 0, got {c}.")
+        self.c = None if c is None else float(c)
+
+    @property
+    def n_params(self) -> int:
+        return 3 if self.c is None else 2
 
     def _settings_repr(self):
-        return f"search={self.search!r}"
+        return f"search={self.search!r}" + ("" if self.c is None else f", c={self.c:g}")
 
     def profile(self, x, loss, eps_inf) -> np.ndarray:
         """Profile loss: the best Eq. 4 loss for each given ``eps_inf`` (array), beta and c solved exactly."""
@@ -275,11 +285,12 @@ class M2(ScalingLaw):
             raise ValueError("eps_inf must satisfy 0 <= eps_inf < min(loss).")
         return self._profile_e(np.log(x), y, e)[2]
 
-    @staticmethod
-    def _profile_e(logx, y, e):
+    def _profile_e(self, logx, y, e):
         b = np.log(y[None, :] - e[:, None])
-        a, k, mse = fit_nonneg_slopes(-logx[:, None], b, (True,))
-        return a, k, mse
+        if self.c is not None:  # only log(beta) is left: the mean of log(y - eps_inf) - c log x
+            a, _, mse = fit_nonneg_slopes(np.empty((logx.size, 0)), b - self.c * logx, ())
+            return a, np.full((e.size, 1), -self.c), mse
+        return fit_nonneg_slopes(-logx[:, None], b, (True,))
 
     def _solve(self, x, y):
         logx, min_y = np.log(x), y.min()

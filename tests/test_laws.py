@@ -81,6 +81,20 @@ def test_m4_on_noisy_curves_stays_close(c, alpha, eps_inf, seed):
     assert np.sqrt(np.mean(np.log(fitted.predict(x) / y_clean) ** 2)) < 5e-3
 
 
+def test_m2_with_a_fixed_exponent_refits_beta_and_eps_inf():
+    truth = dict(beta=20.0, c=-0.4, eps_inf=0.2)
+    y = M2.from_params(**truth).predict(X)
+    exact = M2(c=-0.4).fit(X, y)
+    assert exact.params_ == pytest.approx(truth, rel=1e-5)
+    worse = M2(c=-0.2).fit(X, y)
+    assert worse.c_ == -0.2 and worse.loss_ > 1e-6  # a wrong exponent cannot fit exactly
+    free = M2().fit(X, y * np.exp(0.01 * np.sin(np.arange(X.size))))
+    pinned = M2(c=free.c_).fit(X, y * np.exp(0.01 * np.sin(np.arange(X.size))))
+    assert pinned.loss_ == pytest.approx(free.loss_, rel=1e-6)
+    with pytest.raises(ValueError, match="fixed exponent"):
+        M2(c=0.5)
+
+
 def test_m4_equals_m2_when_alpha_is_zero():
     p = dict(beta=20.0, c=-0.4, eps_inf=0.2)
     m2 = M2.from_params(**p)
