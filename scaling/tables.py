@@ -1,0 +1,85 @@
+"""Readable result tables: paper-style numbers (1.3 × 10⁻², 3.1 ± 0.7 × 10⁻⁴) and bold winners."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["sci", "winner_mask", "results_table", "style_table", "LAW_COLUMNS"]
+
+LAW_COLUMNS = ("M1", "M2", "M3", "M4")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(value: float, error: float | None = None, digits: int = 2) -> str:
+    """``value`` (and ``± error``) in the paper's notation with ``digits`` significant digits.
+
+    >>> sci(0.0131)
+    '1.3 × 10⁻²'
+    >>> sci(3.1e-4, 0.7e-4)
+    '3.1 ± 0.7 × 10⁻⁴'
+    """
+    if value is None or not np.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = round(value / 10**exponent, digits - 1)
+    if abs(mantissa) >= 10:  # 9.96 rounds up to 10.0: move to the next power
+        exponent += 1
+        mantissa = round(value / 10**exponent, digits - 1)
+    text = f"{mantissa:.{digits - 1}f}"
+    if error is not None and np.isfinite(error):
+        text += f" ± {error / 10**exponent:.{digits - 1}f}"
+    if exponent == 0:
+        return text
+    return f"{text} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
+def winner_mask(rmse: pd.DataFrame, se: pd.DataFrame | None = None, rule: str = "best",
+                decimals: int | None = None) -> pd.DataFrame:
+    """Which cells of a (curve x law) RMSE table count as best in their row.
+
+    ``rule="best"``: the smallest RMSE (ties, after truncation to ``decimals``
+    decimals if given, all win).  ``rule="within-se"``: every law whose RMSE is
+    at most the best RMSE plus the best law's standard error; this rule
+    reproduces the bold cells of the paper's Tables 2 and 3 (digest, section 6).
+    """
+    if rule not in ("best", "within-se"):
+        raise ValueError(f"unknown rule {rule!r}; use 'best' or 'within-se'.")
+    scores = rmse.fillna(1.0)
+    if decimals is not None:
+        scores = np.floor(scores * 10.0**decimals + 1e-9) / 10.0**decimals
+    best = scores.min(axis=1)
+    if rule == "best":
+        return scores.eq(best, axis=0)
+    if se is None:
+        raise ValueError("rule 'within-se' needs the standard errors (se=...).")
+    best_law = scores.idxmin(axis=1)
+    best_se = pd.Series([se.loc[i, law] for i, law in best_law.items()], index=scores.index).fillna(0.0)
+    return scores.le(best + best_se, axis=0)
+
+
+def results_table(results: pd.DataFrame, domain: str, value: str = "rmse") -> pd.DataFrame:
+    """One row per curve of ``domain`` and one column per law, from a ``run_benchmark`` frame."""
+    part = results[results["domain"] == domain]
+    if part.empty:
+        raise ValueError(f"no rows for domain {domain!r}; domains present: {sorted(results['domain'].unique())}.")
+    table = part.set_index(["task", "model", "law"])[value].unstack("law")
+    return table[[c for c in LAW_COLUMNS if c in table.columns]]
+
+
+def style_table(rmse: pd.DataFrame, se: pd.DataFrame | None = None, bold: pd.DataFrame | None = None,
+                caption: str | None = None):
+    """A pandas Styler showing paper-style numbers, winners in bold; renders as HTML in the book."""
+    cells = pd.DataFrame(
+        [[sci(rmse.iloc[i, j], None if se is None else se.iloc[i, j]) for j in range(rmse.shape[1])]
+         for i in range(rmse.shape[0])], index=rmse.index, columns=rmse.columns)
+    styler = cells.style
+    if bold is not None:
+        styler = styler.apply(lambda _: np.where(bold.to_numpy(), "font-weight: bold", ""), axis=None)
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
