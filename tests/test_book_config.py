@@ -1,0 +1,45 @@
+"""The book's build settings that the reproduction relies on (no build needed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def test_every_build_executes_every_chapter_and_fails_on_errors():
+    execute = CONFIG["execute"]
+    assert execute["execute_notebooks"] == "force", "a cached execution could show stale numbers"
+    assert execute["allow_errors"] is False and execute["raise_on_error"] is True
+    assert execute["timeout"] >= 300
+    extensions = CONFIG["sphinx"]["local_extensions"]
+    assert "reexecute_notebooks" in extensions, "an incremental build would skip unchanged chapters"
+
+
+def test_sphinx_never_sees_the_markdown_twins_or_the_rest_of_the_repository():
+    patterns = set(CONFIG["exclude_patterns"])
+    assert {"book/*.md", "README.md", "tests", "scaling", "_build", ".ci"} <= patterns
+    assert CONFIG["only_build_toc_files"] is True
+
+
+def _load_extension(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "book" / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_offline_mathjax_ships_the_files_it_needs():
+    assert "offline_mathjax" in CONFIG["sphinx"]["local_extensions"]
+    ext = _load_extension("offline_mathjax")
+    source = ext.mathjax_source_dir()
+    assert (source / ext.ENTRY_POINT).is_file()
+    assert any((source / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    skipped = ext._ignore(str(source), ["tex-svg.js", "tex-chtml.js", "mml-chtml.js", "svg", "input"])
+    assert skipped == {"tex-svg.js", "mml-chtml.js", "svg"}
