@@ -631,6 +631,7 @@ def plot_fixed_exponent_grid(curve, sweep, cs: Sequence[float], *, fit_range, te
         plot_fixed_exponent_fits(curve, sweep, [c], ax, fit_range=fit_range, test_range=test_range,
                                  x_range=x_range, colors=[COLORS["law"]], legend=False,
                                  markersize=5)
+        ax.lines[-1].set_label("M2 with c fixed")
         ax.set_title(f"c = {c:.2f}\ninterp. {row['interpolation_rmse']:.1e}, "
                      f"extrap. {row['extrapolation_rmse']:.1e}", fontsize="small")
         ax.tick_params(labelsize="x-small")
@@ -775,3 +776,434 @@ __all__ += [
     "plot_fixed_exponent_grid", "live_frontend", "exponent_slider",
     "plot_bootstrap_curves", "plot_train_test_gap",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Image classification (chapters "image classification" and "Appendix A.3")
+# ---------------------------------------------------------------------------------------------
+
+#: Colours of the smaller and the larger model of an architecture family (Figures 6 and 7).
+SIZE_COLORS = {"small": _CB[0], "large": _CB[3]}
+
+
+def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
+                  row_labels: Sequence[str] | None = None,
+                  winners: Sequence[Sequence[str]] | None = None,
+                  panel_size: tuple[float, float] = (3.0, 2.2), markersize: float = 6,
+                  factor: float = EXTRAPOLATION_FACTOR, suptitle: str | None = None,
+                  ylim: tuple[float, float] | None = None, sharex: bool = False,
+                  layout: str | None = "constrained"):
+    """A grid of fitted laws: one row per curve, one column per law (Figures 1, 5 and 10-23).
+
+    ``laws[i]`` maps a column title (``'M1'`` ...) to the fitted law for ``curves[i]``; every row
+    must use the same titles.  Each panel shows the curve (fitted points grey, held-out orange),
+    the law drawn to ``factor`` x the last held-out x and its extrapolation RMSE (Eq. 6).
+    ``winners[i]`` names the laws that win row ``i``; their RMSE is printed in bold on a
+    highlighted box.  ``row_labels`` (default: the curves' labels) label the rows.  Panels of a
+    row share the y axis; ``sharex=True`` shares the x axis of all panels as well, which labels
+    the ticks of the bottom row only.  ``layout=None`` skips matplotlib's layout engine and
+    places the panels with fixed margins: several times faster for large grids (the appendix).
+    """
+    from .tables import sci  # local import: plotting stays usable alone
+
+    curves = list(curves)
+    if len(laws) != len(curves):
+        raise ValueError(f"got {len(laws)} rows of laws for {len(curves)} curves; pass one mapping per curve.")
+    if not curves:
+        raise ValueError("nothing to plot: the list of curves is empty.")
+    titles = list(laws[0])
+    if any(list(row) != titles for row in laws):
+        raise ValueError(f"every row of laws must have the same titles, {titles}.")
+    if row_labels is not None and len(row_labels) != len(curves):
+        raise ValueError(f"got {len(row_labels)} row labels for {len(curves)} curves.")
+    nrows, ncols = len(curves), len(titles)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+                             squeeze=False, sharey="row", sharex=sharex, layout=layout)
+    for i, (curve, row) in enumerate(zip(curves, laws)):
+        win = set(winners[i]) if winners is not None else set()
+        for j, (name, law) in enumerate(row.items()):
+            ax = axes[i, j]
+            plot_fit(curve, law, ax, label=name, show_rmse=False, factor=factor, title=False,
+                     legend=False, markersize=markersize, counts=False)
+            best = name in win
+            ax.text(0.97, 0.95, f"RMSE {sci(_rmse(curve, law))}", transform=ax.transAxes,
+                    ha="right", va="top", fontsize="x-small", fontweight="bold" if best else "normal",
+                    bbox=dict(boxstyle="round,pad=0.25", lw=0.8,
+                              fc=COLORS["held_out"] if best else "white",
+                              ec="0.3" if best else "0.8", alpha=0.85 if best else 0.75))
+            ax.tick_params(labelsize="x-small")
+            ax.set_xlabel(X_LABELS["IC"] if i == nrows - 1 else "", fontsize="x-small")
+            if j == 0:
+                label = row_labels[i] if row_labels is not None else curve.label
+                ax.set_ylabel(label, fontsize="x-small")
+            else:
+                ax.set_ylabel("")
+            if i == 0:
+                ax.set_title(name, fontsize="small")
+            if ylim is not None:
+                ax.set_ylim(*ylim)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    names = {"fitted": "fitted points", "held out": "held-out points"}
+    labels = [names.get(lab, "fitted law" if lab == titles[0] else lab) for lab in labels]
+    handles.append(plt.Rectangle((0, 0), 1, 1, fc=COLORS["held_out"], ec="0.3"))
+    labels.append("best RMSE in the row")
+    if layout is None:
+        width, height = fig.get_size_inches()
+        top = 1.0 - (0.75 + (0.3 if suptitle else 0.0)) / height
+        fig.subplots_adjust(left=0.75 / width, right=1.0 - 0.1 / width, bottom=0.55 / height, top=top,
+                            wspace=0.08 if sharex else 0.15, hspace=0.12 if sharex else 0.35)
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0 - (0.3 if suptitle else 0.0) / height),
+                   ncol=len(labels), fontsize="small", frameon=False, markerscale=2.5)
+    else:
+        fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize="small",
+                   frameon=False, markerscale=2.5)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_win_fractions(table, ax=None, *, reference: str | None = None,
+                       colors: Sequence | None = None, annotate: bool = True,
+                       ylabel: str = "fraction of curves won", title: str | None = None):
+    """Grouped bars of win fractions: one group per law, one bar per row of ``table``.
+
+    ``table`` has one row per variant (its index gives the legend labels) and one column per
+    law.  The row named ``reference`` (e.g. the paper's values) is drawn hollow and hatched so
+    that it stands apart from our own numbers.  ``annotate`` writes each value above its bar.
+    """
+    ax = _new_ax(ax, figsize=(7.5, 3.8))
+    labels = [str(i) for i in table.index]
+    laws = list(table.columns)
+    n = len(labels)
+    if n == 0:
+        raise ValueError("the win-fraction table is empty.")
+    palette = list(colors) if colors is not None else sns.color_palette("colorblind", n)
+    width = 0.8 / n
+    x = np.arange(len(laws))
+    k = 0
+    for i, label in enumerate(labels):
+        values = table.iloc[i].to_numpy(dtype=float)
+        pos = x - 0.4 + width * (i + 0.5)
+        if reference is not None and label == str(reference):
+            bars = ax.bar(pos, values, width, facecolor="white", edgecolor="0.2", hatch="///",
+                          lw=1.0, label=label, zorder=3)
+        else:
+            bars = ax.bar(pos, values, width, color=palette[k % len(palette)], label=label, zorder=3)
+            k += 1
+        if annotate:
+            for bar, v in zip(bars, values):
+                ax.text(bar.get_x() + bar.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center",
+                        va="bottom", fontsize=6.5, rotation=90 if n > 4 else 0)
+    ax.set_xticks(x, laws)
+    ax.set_ylim(0, min(1.05, max(0.2, float(np.nanmax(table.to_numpy(dtype=float))) + 0.15)))
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="x", visible=False)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="x-small", ncol=1)
+    return ax
+
+
+def plot_exponents_by_shots(ours, paper=None, *, laws: Sequence[str] = ("M2", "M4"),
+                   families: Sequence[str] = ("BiT", "ViT", "MiX"),
+                   panel_size: tuple[float, float] = (3.0, 2.4), ylim=(-1.0, 0.0),
+                   ours_label: str = "ours", paper_label: str = "paper"):
+    """Exponent against shot count, per law (rows) and architecture family (columns): Figure 6.
+
+    ``ours`` (and optionally ``paper``) are long frames with columns ``law, family, size, model,
+    shots, c``; each family has a ``small`` and a ``large`` model (colours :data:`SIZE_COLORS`).
+    Our values are filled markers joined by lines; the paper's are hollow markers of the same
+    colour.
+    """
+    fig, axes = plt.subplots(len(laws), len(families), squeeze=False, sharex=True, sharey=True,
+                             figsize=(panel_size[0] * len(families), panel_size[1] * len(laws)),
+                             layout="constrained")
+    for i, law in enumerate(laws):
+        for j, fam in enumerate(families):
+            ax = axes[i, j]
+            sub = ours[(ours["law"] == law) & (ours["family"] == fam)]
+            for size in ("small", "large"):
+                part = sub[sub["size"] == size].sort_values("shots")
+                if part.empty:
+                    continue
+                color = SIZE_COLORS[size]
+                ax.plot(part["shots"], part["c"], "o-", color=color, ms=5, lw=1.5,
+                        label=f"{part['model'].iloc[0]} ({size})")
+                if paper is not None:
+                    ref = paper[(paper["law"] == law) & (paper["family"] == fam) & (paper["size"] == size)]
+                    ref = ref.sort_values("shots")
+                    ax.plot(ref["shots"], ref["c"], "o", mfc="none", mec=color, ms=9, mew=1.4)
+            ax.set_title(f"{law}, {fam}", fontsize="small")
+            ax.set_xticks([5, 10, 25])
+            ax.set_xlim(2, 28)
+            if ylim is not None:
+                ax.set_ylim(*ylim)
+            ax.tick_params(labelsize="x-small")
+            if j == 0:
+                ax.set_ylabel("exponent c", fontsize="small")
+            if i == len(laws) - 1:
+                ax.set_xlabel("shots (ImageNet)", fontsize="small")
+            ax.legend(loc="lower left", fontsize=6.5, handletextpad=0.3, borderpad=0.3)
+    marks = [plt.Line2D([], [], color="0.3", marker="o", ms=5, lw=1.5, label=ours_label)]
+    if paper is not None:
+        marks.append(plt.Line2D([], [], color="0.3", marker="o", mfc="none", ms=9, mew=1.4, ls="none",
+                                label=paper_label))
+    fig.legend(handles=marks, loc="outside upper center", ncol=len(marks), fontsize="small", frameon=False)
+    return fig
+
+
+def plot_excess_risk_by_family(points, lines, *, families: Sequence[str] = ("BiT", "ViT", "MiX"),
+                     panel_size: tuple[float, float] = (3.6, 3.0), law_name: str = "M4",
+                     show_law: bool = True, xlim: tuple[float, float] | None = None):
+    """Excess risk against examples seen on log-log axes, one panel per family: Figure 7.
+
+    ``points`` and ``lines`` are the frames of :func:`scaling.experiments_ic.excess_risk`.
+    Dots are the measured error minus the fitted ``eps_inf`` (filled: fitted points, hollow:
+    held-out points); the dashed line is the fitted law's large-x power law, whose slope is the
+    exponent ``c`` given in the legend.  ``show_law`` adds the law's own excess risk as a thin
+    solid line, which bends away from the power law where the curve is not yet in that regime.
+    """
+    fams = [f for f in families if f in set(points["family"])]
+    if not fams:
+        raise ValueError(f"no points for families {list(families)}.")
+    fig, axes = plt.subplots(1, len(fams), squeeze=False, figsize=(panel_size[0] * len(fams), panel_size[1]),
+                             layout="constrained")
+    for ax, fam in zip(axes[0], fams):
+        for size in ("small", "large"):
+            pts = points[(points["family"] == fam) & (points["size"] == size)]
+            lin = lines[(lines["family"] == fam) & (lines["size"] == size)]
+            if pts.empty:
+                continue
+            color = SIZE_COLORS[size]
+            model = pts["model"].iloc[0]
+            fit = pts[pts["part"] == "fit"]
+            held = pts[pts["part"] != "fit"]
+            ax.scatter(fit["x"], fit["excess"], s=10, color=color, linewidths=0, zorder=3)
+            ax.scatter(held["x"], held["excess"], s=10, facecolors="none", edgecolors=color,
+                       linewidths=0.7, zorder=3)
+            c = float(lin["c"].iloc[0])
+            ax.plot(lin["x"], lin["power_law"], ls="--", lw=1.6, color=color,
+                    label=f"{model}: c = {c:.3f}", zorder=2)
+            if show_law:
+                ax.plot(lin["x"], lin["law_excess"], ls="-", lw=0.9, color=color, alpha=0.6, zorder=2)
+        _log_axis(ax, "x")
+        _log_axis(ax, "y")
+        if xlim is not None:
+            ax.set_xlim(*xlim)
+        lo = points.loc[points["family"] == fam, "excess"].min()
+        hi = points.loc[points["family"] == fam, "excess"].max()
+        ax.set_ylim(lo / 2, hi * 1.5)
+        ax.set_title(fam, fontsize="small")
+        ax.set_xlabel(X_LABELS["IC"], fontsize="small")
+        ax.tick_params(labelsize="x-small")
+        ax.legend(loc="lower left", fontsize="x-small", title=f"{law_name} power law",
+                  title_fontsize="x-small")
+        _finish_log_axes(ax)
+    axes[0, 0].set_ylabel(r"excess error $\varepsilon_x - \hat\varepsilon_\infty$", fontsize="small")
+    return fig
+
+
+__all__ += ["SIZE_COLORS", "plot_law_rows", "plot_win_fractions", "plot_exponents_by_shots",
+            "plot_excess_risk_by_family"]
+
+
+# --- Figures of the language chapters (machine translation, language modelling, BIG-Bench) ---
+
+__all__ += ["plot_overlay_grid", "plot_law_matrix", "plot_exponents", "plot_trend_residuals",
+            "plot_noise_by_domain"]
+
+# Overlays draw fitted points in grey, so M3 (grey in LAW_COLORS) gets a distinct colour there, and
+# each law a line style and width that keep coinciding laws visible (M1 wide below, M4 thin on top).
+_OVERLAY_COLORS = {**LAW_COLORS, "M3": "black"}
+_OVERLAY_LINES = {"M1": ("-", 3.4), "M2": ("--", 2.0), "M3": ("-.", 1.8), "M4": ("-", 1.3)}
+
+
+def _law_name(label: str) -> str:
+    return str(label).split()[0].rstrip(",:")
+
+
+def _law_color(name: str):
+    """The colour of a law from a label that starts with its name ('M4', 'M4, local', ...)."""
+    return _OVERLAY_COLORS.get(_law_name(name), COLORS["law"])
+
+
+def plot_overlay_grid(curves: Sequence, fits: Sequence[Mapping[str, object]], *, ncols: int = 5,
+                      titles: Sequence[str] | None = None, panel_size: tuple[float, float] = (3.2, 2.8),
+                      styles: Mapping[str, str] | None = None, factor: float = EXTRAPOLATION_FACTOR,
+                      suptitle: str | None = None, markersize: float = 16, ylim=None):
+    """Small multiples with several fitted laws overlaid on each learning curve.
+
+    ``fits[i]`` maps a label (starting with the law's name, which picks the colour of
+    :data:`LAW_COLORS`) to a fitted law for ``curves[i]``; each law is drawn to ``factor`` times
+    the last held-out x.  ``styles`` maps a label to a line style.  One legend for the figure.
+    """
+    curves = list(curves)
+    if len(fits) != len(curves):
+        raise ValueError(f"got {len(fits)} sets of fits for {len(curves)} curves; pass one mapping per curve.")
+    fig, axes = _grid(len(curves), ncols, panel_size)
+    ncols_used = min(ncols, len(curves))
+    for i, (ax, curve, laws) in enumerate(zip(axes, curves, fits)):
+        plot_curve(curve, ax, markersize=markersize, legend=False, counts=False,
+                   title=titles[i] if titles is not None else curve.label)
+        x = extrapolation_grid(curve, factor)
+        for name, law in laws.items():
+            ls, lw = _OVERLAY_LINES.get(_law_name(name), ("-", 1.8))
+            ax.plot(x, law.predict(x), color=_law_color(name), lw=lw, zorder=2, label=name,
+                    ls=(styles or {}).get(name, ls), alpha=0.9)
+        ax.axvspan(np.max(curve.x), x.max(), color="0.93", zorder=0, lw=0)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.title.set_fontsize("small")
+        ax.tick_params(labelsize="x-small")
+        ax.xaxis.label.set_fontsize("small")
+        ax.yaxis.label.set_fontsize("small")
+        if i % ncols_used:
+            ax.set_ylabel("")
+        if i < len(curves) - ncols_used:
+            ax.set_xlabel("")
+        _finish_log_axes(ax)
+    _figure_legend(fig, axes[0], ncol=6)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_law_matrix(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
+                    row_labels: Sequence[str] | None = None, panel_size: tuple[float, float] = (2.9, 1.9),
+                    factor: float = EXTRAPOLATION_FACTOR, markersize: float = 7, suptitle: str | None = None):
+    """A grid with one row per curve and one column per law (the layout of the paper's Figure 8).
+
+    ``fits[i]`` maps a column title (e.g. ``'M1'``) to a law fitted to ``curves[i]``; every row
+    uses the same titles.  Each panel names its extrapolation RMSE; panels of a row share y.
+    """
+    curves = list(curves)
+    if len(fits) != len(curves) or not curves:
+        raise ValueError(f"got {len(fits)} sets of fits for {len(curves)} curves; pass one mapping per curve.")
+    names = list(fits[0])
+    nrows, ncols = len(curves), len(names)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+                             sharey="row", squeeze=False, layout="constrained")
+    for i, (curve, laws) in enumerate(zip(curves, fits)):
+        for j, name in enumerate(names):
+            ax, law = axes[i, j], laws[name]
+            plot_fit(curve, law, ax, label=f"RMSE {_rmse(curve, law):.1e}", factor=factor,
+                     title=name if i == 0 else None, legend=False, markersize=markersize)
+            ax.legend(handles=ax.get_lines()[-1:], loc="upper right", fontsize="x-small",
+                      handlelength=1.0, borderpad=0.3)
+            ax.tick_params(labelsize="x-small")
+            ax.set_ylabel(((row_labels[i] if row_labels is not None else curve.model) if j == 0 else ""),
+                          fontsize="small")
+            ax.set_xlabel(X_LABELS.get(curve.domain, "x") if i == nrows - 1 else "", fontsize="small")
+            _finish_log_axes(ax)
+    handles = [plt.Line2D([], [], ls="none", marker="o", ms=4, color=COLORS[k]) for k in ("fit", "held_out")]
+    fig.legend(handles, ["fitted", "held out"], loc="outside upper center", ncol=2, fontsize="small",
+               frameon=False)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_exponents(x, series: Mapping[str, Mapping[str, Sequence[float]]], *,
+                   laws: Sequence[str] = ("M1", "M2", "M3", "M4"), xlabel: str = "model size (parameters)",
+                   ylabel: str = "exponent c", logx: bool = True,
+                   panel_size: tuple[float, float] = (3.1, 2.8), markers: Mapping[str, str] | None = None):
+    """One panel per law: the fitted exponent against a model property (the paper's Figure 9).
+
+    ``series[label][law]`` holds one exponent per value of ``x``; every label is one line (e.g.
+    ``'paper'``, ``'ours, global'``).  A label starting with ``'paper'`` is drawn in black.
+    """
+    x = np.asarray(x, dtype=float)
+    fig, axes = _grid(len(laws), len(laws), panel_size)
+    palette = sns.color_palette("colorblind")
+    default_markers = ["o", "s", "^", "D", "v"]
+    for ax, law in zip(axes, laws):
+        for k, (label, values) in enumerate(series.items()):
+            if law not in values:
+                continue
+            is_paper = str(label).startswith("paper")
+            ax.plot(x, np.asarray(values[law], float), lw=1.6 if not is_paper else 1.2,
+                    color="black" if is_paper else palette[k % len(palette)],
+                    marker=(markers or {}).get(label, "x" if is_paper else default_markers[k % 5]),
+                    ms=6, ls="--" if is_paper else "-", label=label, zorder=3 if is_paper else 2)
+        if logx:
+            _log_axis(ax, "x")
+        ax.set_title(law)
+        ax.set_xlabel(xlabel, fontsize="small")
+        ax.tick_params(labelsize="x-small")
+    axes[0].set_ylabel(ylabel)
+    _figure_legend(fig, axes[0], ncol=len(series))
+    return fig
+
+
+def plot_trend_residuals(curves: Sequence, trends: Sequence[Callable], *, ncols: int = 5,
+                         titles: Sequence[str] | None = None, panel_size: tuple[float, float] = (3.0, 3.4),
+                         markersize: float = 10, percent: bool = True):
+    """Each learning curve with a smooth trend (top) and the residuals around it (bottom).
+
+    ``trends[i](x) -> loss`` is the trend of ``curves[i]``.  Residuals are ``log(loss) -
+    log(trend)``, shown in percent (``percent=True``), fitted points grey and held-out points
+    orange; the band marks plus and minus one standard deviation of the residuals.
+    """
+    curves = list(curves)
+    if len(trends) != len(curves) or not curves:
+        raise ValueError(f"got {len(trends)} trends for {len(curves)} curves; pass one per curve.")
+    ncols = max(1, min(ncols, len(curves)))
+    nrows = int(np.ceil(len(curves) / ncols))
+    fig = plt.figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
+    outer = fig.add_gridspec(nrows, ncols)
+    scale = 100.0 if percent else 1.0
+    top_axes = []
+    for i, (curve, trend) in enumerate(zip(curves, trends)):
+        inner = outer[i // ncols, i % ncols].subgridspec(2, 1, height_ratios=(2, 1), hspace=0.05)
+        ax, ax_res = fig.add_subplot(inner[0]), fig.add_subplot(inner[1])
+        ax_res.sharex(ax)
+        plot_curve(curve, ax, markersize=markersize, legend=False, counts=False,
+                   title=titles[i] if titles is not None else curve.label, xlabel="", ylabel="")
+        grid = np.geomspace(np.min(curve.x), np.max(curve.x), 200)
+        ax.plot(grid, trend(grid), color="black", lw=1.2, label="smooth trend", zorder=4)
+        r = scale * (np.log(curve.loss) - np.log(trend(curve.x)))
+        sd = float(np.std(r))
+        ax_res.axhspan(-sd, sd, color="0.9", lw=0, zorder=0, label="±1 standard deviation")
+        ax_res.axhline(0.0, color="black", lw=0.8)
+        fit = np.asarray(curve.is_fit)
+        ax_res.scatter(curve.x[fit], r[fit], s=markersize, color=COLORS["fit"], linewidths=0, zorder=3)
+        ax_res.scatter(curve.x[~fit], r[~fit], s=markersize, color=COLORS["held_out"], linewidths=0, zorder=3)
+        ax.tick_params(labelbottom=False, labelsize="x-small")
+        ax_res.tick_params(labelsize="x-small")
+        ax.title.set_fontsize("small")
+        if i % ncols == 0:
+            ax.set_ylabel(Y_LABELS.get(curve.domain, "loss"), fontsize="small")
+            ax_res.set_ylabel("residual (%)" if percent else "log residual", fontsize="small")
+        if i >= len(curves) - ncols:
+            ax_res.set_xlabel(X_LABELS.get(curve.domain, "x"), fontsize="small")
+        top_axes.append((ax, ax_res))
+    handles, labels = [], []
+    for a in top_axes[0]:
+        h, l = a.get_legend_handles_labels()
+        handles += h
+        labels += l
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize="small", frameon=False)
+    return fig
+
+
+def plot_noise_by_domain(table, value: str = "noise / improvement", *, ax=None, order=None,
+                         highlight: str | None = "BB", ylabel: str | None = None, logy: bool = True):
+    """One dot per learning curve, grouped by domain: how large ``value`` (a column of ``table``,
+    e.g. from :func:`scaling.experiments_lang.noise_table`) is in each domain."""
+    ax = _new_ax(ax, figsize=(5.5, 3.6))
+    order = list(order) if order is not None else [d for d in ("IC", "NMT", "LM", "BB")
+                                                     if d in set(table["domain"])]
+    palette = {d: (COLORS["held_out"] if d == highlight else COLORS["law"]) for d in order}
+    sns.stripplot(data=table, x="domain", y=value, order=order, hue="domain", palette=palette,
+                  legend=False, jitter=0.25, size=5, ax=ax)
+    medians = table.groupby("domain")[value].median().reindex(order)
+    ax.scatter(range(len(order)), medians.to_numpy(), marker="_", s=900, color="black", zorder=4,
+               label="median")
+    if logy:
+        _log_axis(ax, "y")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+    ax.set_xlabel("domain")
+    ax.set_ylabel(ylabel or value)
+    ax.legend(loc="best", fontsize="small")
+    return ax
