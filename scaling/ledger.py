@@ -517,8 +517,9 @@ def _produce_figure9() -> pd.DataFrame:
     return figure9_from_results(_benchmark_results())
 
 
-# Figure 2 (scaling.synthetic) and Figure 3 (M2 at fixed exponents) have no producer yet: their
-# rows stay "not-yet" until one is registered with register_producer("Figure 2") / ("Figure 3").
+# Figure 2 (scaling.synthetic) and Figure 3 (M2 at fixed exponents) are produced in scaling.experiments,
+# which registers them when imported.
+from . import experiments as _experiments  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ _CB = sns.color_palette("colorblind")
 #: Colours of the three kinds of marks in every figure.
 COLORS = {"fit": "0.55", "held_out": _CB[1], "law": _CB[0]}
 #: One colour per law, for figures that overlay several laws on one panel.
-LAW_COLORS = {"M1": _CB[2], "M2": _CB[4], "M3": _CB[7], "M4": _CB[0]}
+LAW_COLORS = {"M1": _CB[2], "M2": _CB[4], "M3": _CB[5], "M4": _CB[0]}
 
 #: Axis labels per benchmark domain.
 X_LABELS = {
@@ -367,8 +367,9 @@ def plot_profile_2d(x_grid, y_grid, values, ax=None, *, best: tuple[float, float
 # =============================================================================================
 
 #: Exponent colours of the Figure 3 panels: the first and last exponent are coloured, those in
-#: between grey (as in the paper).
-EXPONENT_END_COLORS = (_CB[0], _CB[3])
+#: between grey (as in the paper, which uses blue and red; red is too close to the orange of the
+#: held-out points).
+EXPONENT_END_COLORS = (_CB[0], _CB[4])
 #: Colours of the two RMSE criteria of Figure 3.
 CRITERION_COLORS = {"interpolation": _CB[0], "extrapolation": _CB[1]}
 #: Colour of points that neither fit a law nor score it.
@@ -431,23 +432,32 @@ def plot_excess_risk_fits(mean, fits, cutoff, ax=None, *, delta: float, x_max: f
         handles, labels = ax.get_legend_handles_labels()
         keep = [i for i, lab in enumerate(labels) if lab.split(",")[0] in laws]
         ax.legend([handles[i] for i in keep], [labels[i] for i in keep], loc="lower left",
-                  fontsize="x-small")
+                  fontsize="small")
     elif legend:
         ax.legend(loc="lower left", fontsize="x-small")
     return ax
 
 
 def plot_cutoff_panels(mean, fits, *, delta: float, cutoffs: Sequence[float] | None = None,
-                       theory: Callable | None = None, x_max: float = 1e7,
-                       panel_size: tuple[float, float] = (4.2, 3.6)):
-    """The paper's Figure 2: one :func:`plot_excess_risk_fits` panel per cutoff, shared y axis."""
+                       theory: Callable | None = None, x_max: float = 1e7, ncols: int = 2,
+                       panel_size: tuple[float, float] = (4.6, 3.7)):
+    """The paper's Figure 2: one :func:`plot_excess_risk_fits` panel per cutoff, shared y axis.
+
+    The panels fill rows of ``ncols`` (two by default, so that a page shows them large enough;
+    ``ncols=3`` gives the paper's single row). The marks that all panels share (points, seed
+    spread, theory) are explained once, in the first free panel slot or below the figure.
+    """
     cutoffs = sorted(fits["cutoff"].unique()) if cutoffs is None else list(cutoffs)
-    fig, axes = _grid(len(cutoffs), len(cutoffs), panel_size, sharey=True)
+    fig, axes = _grid(len(cutoffs), ncols, panel_size, sharey=True)
+    spare = [ax for ax in fig.axes if not ax.get_visible()]   # empty slots of the grid
+    ncols_used = min(ncols, len(cutoffs))
     for i, (ax, cutoff) in enumerate(zip(axes, cutoffs)):
         plot_excess_risk_fits(mean, fits, cutoff, ax, delta=delta, theory=theory, x_max=x_max,
                               legend="laws")
-        if i:
+        if i % ncols_used:
             ax.set_ylabel("")
+        if i < len(cutoffs) - ncols_used:
+            ax.set_xlabel("")
     # one legend for the marks that every panel shares: points, spread and theory
     handles, labels = [], []
     for ax in axes:
@@ -455,7 +465,11 @@ def plot_cutoff_panels(mean, fits, *, delta: float, cutoffs: Sequence[float] | N
             if lab.split(",")[0] not in fits["law"].unique() and lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    if handles:
+    if handles and spare:
+        spare[0].set_visible(True)
+        spare[0].axis("off")
+        spare[0].legend(handles, labels, loc="center", fontsize="medium", frameon=False)
+    elif handles:
         fig.legend(handles, labels, loc="outside lower center", ncol=len(handles),
                    fontsize="small", frameon=False)
     return fig
@@ -605,10 +619,13 @@ def plot_rmse_against_exponent(sweep, ax=None, *, minima=None, marker_c: float |
 
 def plot_figure3(curve, sweep, *, left_cs: Sequence[float], middle_cs: Sequence[float],
                  fit_range: tuple[float, float], test_range: tuple[float, float], minima=None,
-                 x_range: tuple[float, float] = (1e8, 3e9), figsize=(14.0, 4.2)):
-    """The paper's Figure 3: exponents that fit alike (left), exponents that do not (middle),
-    and both RMSE criteria against the exponent (right)."""
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=figsize, layout="constrained")
+                 x_range: tuple[float, float] = (1e8, 3e9), figsize=(10.0, 8.0)):
+    """The paper's Figure 3: exponents that fit alike (top left), exponents that do not (top
+    right), and both RMSE criteria against the exponent (bottom, full width). The paper puts
+    the three panels in one row; two rows keep them legible on a page."""
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    panels = fig.subplot_mosaic([["left", "middle"], ["right", "right"]])
+    left, middle, right = panels["left"], panels["middle"], panels["right"]
     kw = dict(fit_range=fit_range, test_range=test_range, x_range=x_range)
     plot_fixed_exponent_fits(curve, sweep, left_cs, left, title="exponents that fit alike", **kw)
     middle_colors = [EXPONENT_END_COLORS[0], "black", EXPONENT_END_COLORS[1]][:len(middle_cs)]
@@ -621,8 +638,8 @@ def plot_figure3(curve, sweep, *, left_cs: Sequence[float], middle_cs: Sequence[
 
 
 def plot_fixed_exponent_grid(curve, sweep, cs: Sequence[float], *, fit_range, test_range,
-                             x_range=(1e8, 3e9), ncols: int = 4,
-                             panel_size: tuple[float, float] = (3.4, 2.7)):
+                             x_range=(1e8, 3e9), ncols: int = 2,
+                             panel_size: tuple[float, float] = (4.6, 3.0)):
     """Small multiples: one panel per fixed exponent, titled with its two RMSEs."""
     fig, axes = _grid(len(cs), ncols, panel_size, sharey=True)
     ncols_used = min(ncols, len(cs))
@@ -792,7 +809,7 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
                   panel_size: tuple[float, float] = (3.0, 2.2), markersize: float = 6,
                   factor: float = EXTRAPOLATION_FACTOR, suptitle: str | None = None,
                   ylim: tuple[float, float] | None = None, sharex: bool = False,
-                  layout: str | None = "constrained"):
+                  layout: str | None = "constrained", fontsize: str | float = "x-small"):
     """A grid of fitted laws: one row per curve, one column per law (Figures 1, 5 and 10-23).
 
     ``laws[i]`` maps a column title (``'M1'`` ...) to the fitted law for ``curves[i]``; every row
@@ -803,6 +820,7 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
     row share the y axis; ``sharex=True`` shares the x axis of all panels as well, which labels
     the ticks of the bottom row only.  ``layout=None`` skips matplotlib's layout engine and
     places the panels with fixed margins: several times faster for large grids (the appendix).
+    ``fontsize`` sets the size of tick labels, axis labels and the RMSE boxes.
     """
     from .tables import sci  # local import: plotting stays usable alone
 
@@ -827,15 +845,15 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
                      legend=False, markersize=markersize, counts=False)
             best = name in win
             ax.text(0.97, 0.95, f"RMSE {sci(_rmse(curve, law))}", transform=ax.transAxes,
-                    ha="right", va="top", fontsize="x-small", fontweight="bold" if best else "normal",
+                    ha="right", va="top", fontsize=fontsize, fontweight="bold" if best else "normal",
                     bbox=dict(boxstyle="round,pad=0.25", lw=0.8,
                               fc=COLORS["held_out"] if best else "white",
                               ec="0.3" if best else "0.8", alpha=0.85 if best else 0.75))
-            ax.tick_params(labelsize="x-small")
-            ax.set_xlabel(X_LABELS["IC"] if i == nrows - 1 else "", fontsize="x-small")
+            ax.tick_params(labelsize=fontsize)
+            ax.set_xlabel("")
             if j == 0:
                 label = row_labels[i] if row_labels is not None else curve.label
-                ax.set_ylabel(label, fontsize="x-small")
+                ax.set_ylabel(label, fontsize=fontsize)
             else:
                 ax.set_ylabel("")
             if i == 0:
@@ -857,6 +875,7 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
     else:
         fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize="small",
                    frameon=False, markerscale=2.5)
+    fig.supxlabel(X_LABELS.get(curves[0].domain, "x"), fontsize=fontsize)
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -1069,7 +1088,7 @@ def plot_overlay_grid(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
 
 
 def plot_law_matrix(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
-                    row_labels: Sequence[str] | None = None, panel_size: tuple[float, float] = (2.9, 1.9),
+                    row_labels: Sequence[str] | None = None, panel_size: tuple[float, float] = (2.3, 1.75),
                     factor: float = EXTRAPOLATION_FACTOR, markersize: float = 7, suptitle: str | None = None):
     """A grid with one row per curve and one column per law (the layout of the paper's Figure 8).
 
@@ -1206,4 +1225,20 @@ def plot_noise_by_domain(table, value: str = "noise / improvement", *, ax=None, 
     ax.set_xlabel("domain")
     ax.set_ylabel(ylabel or value)
     ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_paired_rmse(table, x: str, y: str, ax=None, *, hue: str = "domain",
+                     xlabel: str | None = None, ylabel: str | None = None):
+    """Scatter of two RMSE columns (one point per curve, log-log) with the diagonal y = x."""
+    ax = _new_ax(ax, figsize=(5.0, 5.0))
+    palette = dict(zip(sorted(table[hue].unique()), sns.color_palette("colorblind")))
+    for name, part in table.groupby(hue, sort=False):
+        ax.scatter(part[x], part[y], s=22, alpha=0.8, label=name, color=palette[name])
+    lo = float(min(table[x].min(), table[y].min())) / 1.3
+    hi = float(max(table[x].max(), table[y].max())) * 1.3
+    ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", zorder=0)
+    ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), xlabel=xlabel or x, ylabel=ylabel or y)
+    ax.set_aspect("equal")
+    ax.legend(title=hue, frameon=False)
     return ax

@@ -1,0 +1,643 @@
+"""The paper's language experiments: machine translation and language modelling (Table 2),
+BIG-Bench (Table 3), the language-model exponents (Figure 9) and the noise of the BIG-Bench curves.
+
+The chapters *machine translation*, *language modelling* and *BIG-Bench* call these functions;
+all computation lives here so that a chapter cell stays a few lines long.
+
+>>> from scaling.data import load_benchmark
+>>> from scaling import experiments_lang as xl
+>>> bench = load_benchmark()                                    # doctest: +SKIP
+>>> res = xl.run_domain(bench, "NMT", search="local")           # doctest: +SKIP
+>>> xl.side_by_side(res, "NMT")                                 # doctest: +SKIP
+
+Two ways of minimising the same loss
+------------------------------------
+``search="global"`` uses the package's default estimators, which find the global minimum of the
+paper's loss (Eq. 4 / Eq. 5). ``search="local"`` sets ``search="local"`` for M2 and M4: the
+solver descends from the released code's starting point (``eps_inf`` just below the smallest
+loss, ``eps0`` at its initial value) into the nearest minimum, as the released gradient descent
+does. M1 has one minimum, and M3 has no local variant in :mod:`scaling.laws`; the released M3
+(a grid search over per-point candidates) is available through :func:`released_m3` when the
+optional module :mod:`scaling.released` is installed.
+
+The fitting window of the language-model curves
+-----------------------------------------------
+:func:`with_common_fit_window` drops the fitting points beyond one cut shared by all
+language-model sizes, keeping the held-out points unchanged. The default cut is the paper's
+``tau = x_max / 2`` computed on the *shortest* run (the 1.07e9 model: ``tau = 7.1e10`` tokens),
+whereas the released split uses each run's own ``x_max``. This is a hypothesis about the paper's
+run, tested in the chapter *language modelling*; it is not the released split.
+
+Paper values
+------------
+The paper's numbers come from :mod:`scaling.ledger` (``data/paper_reference.csv``); statuses come
+from :func:`scaling.ledger.compare`, never from this module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from . import ledger
+from .data import LearningCurve
+from .evaluate import extrapolation_rmse, rmse_standard_error, run_benchmark
+from .laws import LAWS, law_for_domain
+from .tables import LAW_COLUMNS, sci, winner_mask
+
+__all__ = [
+    "SEARCHES", "LOCAL_SETTINGS", "ROW_LABELS", "DOMAIN_SOURCE", "WIN_RULE",
+    "curves_of", "row_label", "row_labels", "run_domain", "run_variants", "fitted_laws",
+    "with_common_fit_window", "common_fit_window", "truncate_fit",
+    "paper_table", "ours_table", "sci_pm", "compact", "items_for", "reproduction", "status_counts", "status_summary",
+    "side_by_side", "ledger_view", "style_ledger_view", "trial_table", "winners", "win_shares", "win_share_reproduction",
+    "search_comparison", "released_m3", "with_released_m3",
+    "law_from_row", "rescore", "se_multiplier", "se_calibration",
+    "m1_trials", "exponents", "exponent_reproduction",
+    "smooth_trend", "noise_table", "noise_floor",
+]
+
+DOMAINS = ("NMT", "LM", "BB")
+#: Settings passed to :func:`scaling.evaluate.run_benchmark` for each search.
+LOCAL_SETTINGS = {"M2": {"search": "local"}, "M4": {"search": "local"}}
+SEARCHES = {"global": None, "local": LOCAL_SETTINGS}
+#: The paper's table for each domain.
+DOMAIN_SOURCE = {"NMT": "Table 2", "LM": "Table 2", "BB": "Table 3"}
+#: How winners are marked: NMT has one held-out point (no standard error), so the smallest RMSE
+#: wins; LM and BB use "within one standard error of the best", the rule that reproduces the
+#: paper's bold cells (see scaling.tables.winner_mask).
+WIN_RULE = {"NMT": "best", "LM": "within-se", "BB": "within-se"}
+
+# Row order and row names of the paper's Tables 2 and 3 (CSV spelling -> printed name).
+_NMT_ROWS = {
+    "6 Enc, 6 Dec": "6 Enc, 6 Dec Layers",
+    "28 Enc, 6 Dec": "28 Enc, 6 Dec Layers",
+    "6 Enc, 28 Dec": "6 Enc, 28 Dec Layers",
+    "Dec-only": "Decoder-only /LM",
+    "TEnc-LSTM": "Transformer Enc /LSTM Dec",
+}
+_LM_ROWS = {m: m for m in ("1.68e+07", "1.34e+08", "2.62e+08", "4.53e+08", "1.07e+09")}
+_BB_TASKS = {"ling": "linguistic_mappings", "qa": "qa_wikidata", "unit": "unit_conversion",
+             "mult": "mult_data_wrangling", "date": "date_understanding"}
+_BB_ROWS = {f"('{code}', '{shot}-shot')": f"{name}: {shot}-shot"
+            for code, name in _BB_TASKS.items() for shot in (1, 2)}
+#: Paper row name for each row key (model for NMT and LM, task for BB), in the paper's order.
+ROW_LABELS = {"NMT": _NMT_ROWS, "LM": _LM_ROWS, "BB": _BB_ROWS}
+
+_STATUS_STYLE = {
+    "reproduced": "background-color: #d9f0d3",
+    "within-error": "background-color: #fdf1c7",
+    "differs": "background-color: #f8d5cc",
+    "not-yet": "color: #888888",
+}
+
+
+# Paper-notation cells must not wrap ("2.6 ×" / "10⁻¹"); tighter padding keeps 8-9 columns on a page.
+_COMPACT = [{"selector": "", "props": "font-size: 0.74rem;"},
+            {"selector": "td", "props": "white-space: nowrap; padding: 0.2rem 0.3rem;"},
+            {"selector": "th", "props": "padding: 0.2rem 0.3rem; max-width: 8rem;"},
+            {"selector": "caption", "props": "caption-side: top; font-size: 0.85rem;"}]
+
+
+def compact(styler, caption: str | None = None):
+    """A pandas Styler with the book's compact table style for numbers in the paper's notation
+    (no wrapping inside a number, small font, narrow padding), optionally with a caption."""
+    styler = styler.set_table_styles(_COMPACT, overwrite=False)
+    return styler.set_caption(caption) if caption else styler
+
+
+def _check_domain(domain: str) -> str:
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown domain {domain!r}; this module covers {list(DOMAINS)}.")
+    return domain
+
+
+def _row_key(domain: str) -> str:
+    """Which column of a results frame names a table row: the task for BB, else the model."""
+    return "task" if domain == "BB" else "model"
+
+
+def row_label(domain: str, key: str) -> str:
+    """The paper's printed row name for a row key (``'Dec-only'`` -> ``'Decoder-only /LM'``)."""
+    labels = ROW_LABELS[_check_domain(domain)]
+    if key not in labels:
+        raise KeyError(f"{key!r} is not a row of the paper's {domain} table; rows: {list(labels)}.")
+    return labels[key]
+
+
+def curves_of(bench_or_curves, domain: str) -> list[LearningCurve]:
+    """The curves of ``domain``, in the paper's row order.
+
+    Accepts a :class:`scaling.data.Benchmark` (or anything with ``curves``) or a list of curves.
+    """
+    _check_domain(domain)
+    curves = list(getattr(bench_or_curves, "curves", bench_or_curves))
+    by_key = {getattr(c, _row_key(domain)): c for c in curves if c.domain == domain}
+    missing = [k for k in ROW_LABELS[domain] if k not in by_key]
+    if missing:
+        raise ValueError(f"the {domain} curves {missing} are missing; pass the whole benchmark "
+                         "(scaling.data.load_benchmark()).")
+    return [by_key[k] for k in ROW_LABELS[domain]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Fitting
+# ---------------------------------------------------------------------------------------------
+
+def _settings(search: str):
+    if search not in SEARCHES:
+        raise ValueError(f"unknown search {search!r}; choose one of {list(SEARCHES)}.")
+    return SEARCHES[search]
+
+
+def run_domain(bench_or_curves, domain: str, search: str = "global",
+               laws: Iterable[str] = tuple(LAWS)) -> pd.DataFrame:
+    """:func:`scaling.evaluate.run_benchmark` on one domain's curves, with a ``search`` column.
+
+    Rows come in the paper's row order, then by law.
+    """
+    curves = curves_of(bench_or_curves, domain)
+    res = run_benchmark(SimpleNamespace(curves=curves), laws=tuple(laws), settings=_settings(search))
+    res.insert(4, "search", search)
+    return res
+
+
+def run_variants(bench_or_curves, domain: str, searches: Iterable[str] = tuple(SEARCHES)) -> dict:
+    """``{search: run_domain(...)}`` for several searches."""
+    return {s: run_domain(bench_or_curves, domain, search=s) for s in searches}
+
+
+def fitted_laws(bench_or_curves, domain: str, search: str = "global",
+                laws: Iterable[str] = tuple(LAWS)) -> list[dict]:
+    """For each curve of ``domain`` (paper order) a ``{law name: fitted law}`` dict, for plotting."""
+    settings = _settings(search) or {}
+    out = []
+    for curve in curves_of(bench_or_curves, domain):
+        out.append({law: law_for_domain(law, domain, **settings.get(law, {})).fit(curve.x_fit, curve.loss_fit)
+                    for law in laws})
+    return out
+
+
+def truncate_fit(curve: LearningCurve, x_max: float) -> LearningCurve:
+    """A copy of ``curve`` without the fitting points above ``x_max`` (held-out points unchanged)."""
+    keep = ~(np.asarray(curve.is_fit) & (np.asarray(curve.x) > x_max))
+    if not keep[np.asarray(curve.is_fit)].any():
+        raise ValueError(f"x_max = {x_max:g} removes every fitting point of {curve.label}.")
+    arrays = [np.array(a)[keep] for a in (curve.x, curve.loss, curve.is_fit)]
+    for a in arrays:
+        a.setflags(write=False)
+    return LearningCurve(curve.domain, curve.task, curve.model, curve.task_name, curve.shots, *arrays,
+                         n_duplicates_removed=curve.n_duplicates_removed)
+
+
+def common_fit_window(curves: Iterable[LearningCurve]) -> float:
+    """A fitting cut shared by all given curves: half the largest x of the shortest curve (the
+    paper's ``tau = x_max / 2`` rule applied to the run that stops first)."""
+    ends = [float(np.max(c.x)) for c in curves]
+    if not ends:
+        raise ValueError("no curves given.")
+    return min(ends) / 2.0
+
+
+def with_common_fit_window(bench_or_curves, domain: str = "LM",
+                           x_max: float | None = None) -> list[LearningCurve]:
+    """The domain's curves with their fitting part cut at ``x_max`` (default: the common window)."""
+    curves = curves_of(bench_or_curves, domain)
+    x_max = common_fit_window(curves) if x_max is None else float(x_max)
+    return [truncate_fit(c, x_max) for c in curves]
+
+
+# ---------------------------------------------------------------------------------------------
+# Paper versus ours
+# ---------------------------------------------------------------------------------------------
+
+def _reference() -> pd.DataFrame:
+    return ledger.load_reference()
+
+
+def paper_table(domain: str, value: str = "rmse") -> pd.DataFrame:
+    """The paper's table for ``domain``: rows (paper order, CSV keys) x laws.
+
+    ``value`` is ``"rmse"``, ``"se"`` (the printed ±, NaN for NMT) or ``"bold"``.
+    """
+    _check_domain(domain)
+    if value not in ("rmse", "se", "bold"):
+        raise ValueError(f"value must be 'rmse', 'se' or 'bold', got {value!r}.")
+    ref = _reference()
+    ref = ref[(ref["source"] == DOMAIN_SOURCE[domain]) & (ref["domain"] == domain)
+              & (ref["quantity"] == "rmse")]
+    key = _row_key(domain)
+    column = {"rmse": "paper", "se": "paper_error", "bold": "bold"}[value]
+    table = ref.pivot(index=key, columns="law", values=column)
+    table = table.reindex(index=list(ROW_LABELS[domain]), columns=list(LAW_COLUMNS))
+    if value == "bold":
+        return table.fillna(False).astype(bool)
+    return table.astype(float)
+
+
+def ours_table(results: pd.DataFrame, domain: str, value: str = "rmse") -> pd.DataFrame:
+    """A results frame as a table of ``value`` (rows in paper order, CSV keys) x laws."""
+    _check_domain(domain)
+    part = results[results["domain"] == domain]
+    if part.empty:
+        raise ValueError(f"no {domain} rows in the results; run run_domain(bench, {domain!r}) first.")
+    table = part.pivot(index=_row_key(domain), columns="law", values=value)
+    return table.reindex(index=list(ROW_LABELS[domain]), columns=[c for c in LAW_COLUMNS if c in table.columns])
+
+
+def items_for(results: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """Ledger items (``item, ours, ours_error``) of ``domain``'s table cells from a results frame."""
+    _check_domain(domain)
+    part = results[results["domain"] == domain]
+    items = ledger.table3_from_results(part) if domain == "BB" else ledger.table2_from_results(part)
+    return items[items["item"].str.startswith(f"{domain}/")].reset_index(drop=True)
+
+
+def reproduction(results: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """:func:`scaling.ledger.compare` restricted to ``domain``'s table cells (RMSE and ±)."""
+    out = ledger.compare(items_for(results, domain))
+    return out[(out["source"] == DOMAIN_SOURCE[domain]) & (out["domain"] == domain)].reset_index(drop=True)
+
+
+def status_counts(comparison: pd.DataFrame, quantity: str = "rmse") -> pd.DataFrame:
+    """Counts of statuses per law (rows M1..M4, columns in :data:`scaling.ledger.STATUSES` order)."""
+    part = comparison[comparison["quantity"] == quantity]
+    table = pd.crosstab(part["law"], part["status"]).reindex(
+        index=list(LAW_COLUMNS), columns=list(ledger.STATUSES), fill_value=0)
+    if not table["not-yet"].any():
+        table = table.drop(columns="not-yet")
+    table.loc["all"] = table.sum()
+    table.index.name, table.columns.name = "law", "status"
+    return table
+
+
+def status_summary(comparisons: Mapping[str, pd.DataFrame], quantity: str = "rmse") -> pd.DataFrame:
+    """Compact :func:`status_counts` of several comparisons: one column per variant, one row per
+    law (and ``all``), each cell ``"reproduced / within-error / differs"`` counts."""
+    out = {}
+    for name, comp in comparisons.items():
+        counts = status_counts(comp, quantity)
+        out[name] = [" / ".join(str(int(counts.loc[law, st])) for st in ("reproduced", "within-error", "differs"))
+                     for law in counts.index]
+        index = counts.index
+    table = pd.DataFrame(out, index=index)
+    table.columns.name = "reproduced / within-error / differs"
+    return table
+
+
+def row_labels(domain: str, keys) -> list[str]:
+    """The paper's printed row names for several row keys."""
+    return [row_label(domain, k) for k in keys]
+
+
+def sci_pm(value: float, error: float | None = None) -> str:
+    """:func:`scaling.tables.sci` with two significant digits, or three when the ± would
+    otherwise print as 0.0 (``1.49 ± 0.03 × 10⁻²`` rather than ``1.5 ± 0.0 × 10⁻²``)."""
+    text = sci(value, error)
+    if error is not None and np.isfinite(error) and error > 0 and text.split(" × ")[0].endswith("± 0.0"):
+        text = sci(value, error, digits=3)
+    return text
+
+
+def _cells(rmse: pd.DataFrame, se: pd.DataFrame | None) -> pd.DataFrame:
+    return pd.DataFrame([[sci_pm(rmse.iat[i, j], None if se is None else se.iat[i, j])
+                          for j in range(rmse.shape[1])] for i in range(rmse.shape[0])],
+                        index=rmse.index, columns=rmse.columns)
+
+
+def side_by_side(results: pd.DataFrame, domain: str, caption: str | None = None,
+                 ours_label: str = "ours", rule: str | None = None):
+    """Our table and the paper's in the paper's notation, winners in bold (a pandas Styler).
+
+    Each table row appears twice, ours (``ours_label``) directly above the paper's, so that every
+    number sits next to the one it reproduces and the table stays four columns wide. Our winners
+    follow :data:`WIN_RULE` (or ``rule``); the paper's bold cells are the ones printed in bold.
+    """
+    _check_domain(domain)
+    rule = rule or WIN_RULE[domain]
+    with_se = domain != "NMT"
+    rmse, se = ours_table(results, domain, "rmse"), ours_table(results, domain, "se")
+    bold_ours = winner_mask(rmse, se, rule=rule)
+    p_rmse, p_se = paper_table(domain, "rmse")[rmse.columns], paper_table(domain, "se")[rmse.columns]
+    bold_paper = paper_table(domain, "bold")[rmse.columns]
+    ours_cells = _cells(rmse, se if with_se else None)
+    paper_cells = _cells(p_rmse, p_se if with_se else None)
+    # a zero-width space after each underscore lets long task names wrap in a narrow column
+    labels = [lab.replace("_", "_\u200b") for lab in row_labels(domain, rmse.index)]
+    index = pd.MultiIndex.from_tuples([(lab, src) for lab in labels for src in (ours_label, "paper")])
+    cells = pd.DataFrame([r for i in range(len(labels)) for r in (ours_cells.iloc[i], paper_cells.iloc[i])],
+                         index=index, columns=rmse.columns)
+    bold = pd.DataFrame([r for i in range(len(labels)) for r in (bold_ours.iloc[i], bold_paper.iloc[i])],
+                        index=index, columns=rmse.columns).astype(bool)
+    cells.columns.name = None
+    styler = cells.style.apply(lambda _: np.where(bold.to_numpy(), "font-weight: bold", ""), axis=None)
+    return compact(styler, caption)
+
+
+def _signed(value: float) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    text = sci(abs(value))
+    return text if value == 0 else ("+" if value > 0 else "−") + text
+
+
+def ledger_view(comparisons: Mapping[str, pd.DataFrame], domain: str) -> pd.DataFrame:
+    """One row per table cell and variant: the paper's printed number, ours, the difference
+    (ours − paper) and the statuses of the RMSE and (LM, BB) of the ±.
+
+    Index (row, law, variant) in the paper's order; ``comparisons`` maps a variant name to a
+    :func:`reproduction` frame.
+    """
+    _check_domain(domain)
+    key = _row_key(domain)
+    frames = []
+    for name, comp in comparisons.items():
+        rm = comp[comp["quantity"] == "rmse"].reset_index(drop=True)
+        errs = rm["ours_error"] if domain != "NMT" else [None] * len(rm)
+        part = pd.DataFrame({
+            "row": row_labels(domain, rm[key]), "law": rm["law"], "variant": name,
+            "paper": rm["paper_text"], "ours": [sci_pm(v, e) for v, e in zip(rm["ours"], errs)],
+            "difference": [_signed(d) for d in rm["difference"]], "status": rm["status"],
+            "_order": np.arange(len(rm)),
+        })
+        if domain != "NMT":
+            se = comp[comp["quantity"] == "se"].set_index([key, "law"])
+            part["± status"] = se.loc[list(zip(rm[key], rm["law"])), "status"].to_numpy()
+        frames.append(part)
+    out = pd.concat(frames, ignore_index=True)
+    variant_rank = {name: i for i, name in enumerate(comparisons)}
+    out = out.assign(_v=out["variant"].map(variant_rank)).sort_values(["_order", "_v"], kind="stable")
+    return out.drop(columns=["_order", "_v"]).set_index(["row", "law", "variant"])
+
+
+def style_ledger_view(view: pd.DataFrame, caption: str | None = None):
+    """Colour the status cells of a :func:`ledger_view` (green reproduced, amber within error,
+    red differs)."""
+    status_cols = [c for c in view.columns if c in ("status", "± status")]
+    styler = view.style.map(lambda s: _STATUS_STYLE.get(s, ""), subset=status_cols)
+    return compact(styler, caption)
+
+
+def trial_table(trials: Mapping[str, pd.DataFrame], domain: str = "LM", law: str = "M1"):
+    """One law's extrapolation error under several variants of the data (``{name: results}``),
+    one row per variant and one column per table row, below the paper's values; each of our
+    cells is coloured by its :func:`scaling.ledger.compare` status. Returns a pandas Styler."""
+    _check_domain(domain)
+    key = _row_key(domain)
+    paper = paper_table(domain)[law]
+    values = {"paper": paper.map(sci)}
+    statuses = {"paper": pd.Series("", index=paper.index)}
+    for name, res in trials.items():
+        comp = reproduction(res, domain)
+        comp = comp[(comp["law"] == law) & (comp["quantity"] == "rmse")].set_index(key)
+        values[name] = comp["ours"].reindex(paper.index).map(sci)
+        statuses[name] = comp["status"].reindex(paper.index)
+    cells, status = pd.DataFrame(values).T, pd.DataFrame(statuses).T
+    cells.columns = status.columns = row_labels(domain, cells.columns)
+    return compact(cells.style.apply(lambda _: status.map(lambda v: _STATUS_STYLE.get(v, "")).to_numpy(),
+                                      axis=None))
+
+
+def winners(results: pd.DataFrame, domain: str, rule: str | None = None) -> pd.DataFrame:
+    """Our winner mask (rows in paper order, paper row names) under the domain's rule."""
+    rmse, se = ours_table(results, domain, "rmse"), ours_table(results, domain, "se")
+    mask = winner_mask(rmse, se, rule=rule or WIN_RULE[domain])
+    mask.index = row_labels(domain, mask.index)
+    return mask
+
+
+def win_shares(masks: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Share of rows in which each law is marked a winner (ties credited to every tied law), as
+    the paper's Figure 1 (bottom) does for these domains; one row per mask."""
+    return pd.DataFrame({name: m.mean(axis=0) for name, m in masks.items()}).T
+
+
+def win_share_reproduction(shares: pd.Series, domain: str) -> pd.DataFrame:
+    """:func:`scaling.ledger.compare` of one row of :func:`win_shares` (a share per law) against the
+    paper's Figure 1 (bottom) bars for ``domain``."""
+    _check_domain(domain)
+    items = pd.DataFrame({"item": [f"{domain}/{law}/win_fraction" for law in shares.index],
+                          "ours": shares.to_numpy(dtype=float)})
+    out = ledger.compare(items)
+    return out[(out["source"] == "Figure 1") & (out["domain"] == domain)].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Global versus local minima
+# ---------------------------------------------------------------------------------------------
+
+def search_comparison(variants: Mapping[str, pd.DataFrame], domain: str,
+                      laws: Iterable[str] = ("M2", "M4")) -> pd.DataFrame:
+    """For each curve, law and search: the fitted eps_inf and alpha, the exponent c, the training
+    loss (Eq. 4) and the extrapolation RMSE. Index (row, law, search), paper row order."""
+    laws = list(laws)
+    frames = []
+    for name, res in variants.items():
+        part = res[(res["domain"] == domain) & res["law"].isin(laws)]
+        frames.append(part.assign(row=row_labels(domain, part[_row_key(domain)]), search=name))
+    out = pd.concat(frames).set_index(["row", "law", "search"])[["eps_inf", "alpha", "c", "train_loss", "rmse"]]
+    order = [(row_label(domain, k), law, name) for k in ROW_LABELS[domain] for law in laws for name in variants]
+    return out.loc[order].rename(columns={"train_loss": "training loss", "rmse": "RMSE"})
+
+
+def released_m3(bench_or_curves, domain: str) -> pd.DataFrame | None:
+    """M3 fitted with our reimplementation of the released algorithm (:mod:`scaling.released`),
+    as a results frame with ``search = "released"``; ``None`` if that optional module is absent."""
+    try:
+        from . import released
+    except ImportError:
+        return None
+    curves = curves_of(bench_or_curves, domain)
+    res = released.run_released_benchmark(curves, laws=("M3",), progress=False)
+    res.insert(4, "search", "released")
+    return res
+
+
+def with_released_m3(results: pd.DataFrame, released: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``results`` with its M3 rows replaced by those of :func:`released_m3` (``None`` if
+    ``released`` is ``None``): the closest we get to the released code without its slow M2/M4."""
+    if released is None:
+        return None
+    keys = ["domain", "task", "model", "law"]
+    rel = released[released["law"] == "M3"].set_index(keys)
+    out = results.set_index(keys).copy()
+    common = [c for c in out.columns if c in rel.columns]
+    out.loc[rel.index, common] = rel[common].to_numpy()
+    return out.reset_index()[results.columns]
+
+
+# ---------------------------------------------------------------------------------------------
+# Standard errors
+# ---------------------------------------------------------------------------------------------
+
+def law_from_row(row):
+    """The fitted law described by one row of a results frame (its ``law`` and parameters)."""
+    cls = LAWS[row["law"]]
+    params = {p: float(row[p]) for p in cls._all_param_names()}
+    return cls.from_params(**params)
+
+
+def rescore(results: pd.DataFrame, bench_or_curves) -> pd.DataFrame:
+    """Score the fitted parameters of ``results`` on the held-out points of other curves with the
+    same keys (e.g. ``load_benchmark(drop_duplicates=False)``): RMSE and SE are recomputed, the
+    fits are not repeated."""
+    curves = {(c.domain, c.task, c.model): c for c in getattr(bench_or_curves, "curves", bench_or_curves)}
+    out = results.copy()
+    for i, row in results.iterrows():
+        curve = curves.get((row["domain"], row["task"], row["model"]))
+        if curve is None:
+            raise ValueError(f"no curve {(row['domain'], row['task'], row['model'])} to rescore on.")
+        if not np.isfinite(row["rmse"]):
+            continue
+        pred = law_from_row(row).predict(curve.x_test)
+        out.loc[i, "rmse"] = extrapolation_rmse(curve.loss_test, pred)
+        out.loc[i, "se"] = rmse_standard_error(curve.loss_test, pred)
+    return out
+
+
+def se_multiplier(y_true, y_pred, se: float) -> float:
+    """The factor ``k`` for which ``sqrt(mu + k s / sqrt(n)) - sqrt(mu)`` equals ``se``.
+
+    ``mu`` and ``s`` are the mean and standard deviation of the squared log errors: ``k = 1`` is
+    the released formula (:func:`scaling.evaluate.rmse_standard_error`).
+    """
+    e = (np.log(np.asarray(y_pred, float)) - np.log(np.asarray(y_true, float))) ** 2
+    mu, spread = e.mean(), e.std() / math.sqrt(e.size)
+    if spread == 0:
+        return math.nan
+    return float(((math.sqrt(mu) + se) ** 2 - mu) / spread)
+
+
+def se_calibration(results: pd.DataFrame, bench_or_curves, domain: str) -> pd.DataFrame:
+    """For each table cell whose RMSE we reproduce (status ``reproduced``): the paper's ±, ours
+    (released formula) and the multiplier :func:`se_multiplier` that turns one into the other.
+
+    Only reproduced cells are used, so that our predictions are the paper's up to rounding.
+    """
+    comp = reproduction(results, domain)
+    ok = comp[(comp["quantity"] == "rmse") & (comp["status"] == "reproduced")]
+    curves = {getattr(c, _row_key(domain)): c for c in curves_of(bench_or_curves, domain)}
+    part = results[results["domain"] == domain].set_index([_row_key(domain), "law"])
+    rows = []
+    for r in ok.itertuples(index=False):
+        key = getattr(r, _row_key(domain))
+        fit = part.loc[(key, r.law)]
+        curve = curves[key]
+        pred = law_from_row({**fit.to_dict(), "law": r.law}).predict(curve.x_test)
+        rows.append({"row": row_label(domain, key), "law": r.law, "held-out points": curve.n_test,
+                     "RMSE": fit["rmse"], "paper ±": r.paper_error,
+                     "our ±": rmse_standard_error(curve.loss_test, pred),
+                     "multiplier": se_multiplier(curve.loss_test, pred, r.paper_error)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# The language-model M1 puzzle and the exponents
+# ---------------------------------------------------------------------------------------------
+
+def m1_trials(bench, bench_with_copies=None) -> dict[str, pd.DataFrame]:
+    """M1 fitted to the language-model curves under several hypotheses about the paper's run.
+
+    Returns ``{trial: results frame}`` (``run_benchmark`` columns, M1 only) for:
+    ``as released``; ``duplicates kept`` (the 4 stored copies of every row; needs
+    ``bench_with_copies``); ``x in millions`` (x divided by 1e6); ``loss / 0.999`` (the rescaled
+    loss divided by its first value); ``first point dropped`` (the point at 0.999); ``common
+    fitting window`` (fit only on x up to the end of the shortest fitting range).
+    """
+    curves = curves_of(bench, "LM")
+
+    def changed(fn):
+        out = []
+        for c in curves:
+            x, y, f = fn(np.array(c.x), np.array(c.loss), np.array(c.is_fit))
+            out.append(LearningCurve(c.domain, c.task, c.model, c.task_name, c.shots, x, y, f))
+        return out
+
+    def drop_first(x, y, f):
+        keep = np.arange(x.size) != 0
+        return x[keep], y[keep], f[keep]
+
+    trials = {
+        "as released": curves,
+        "x in millions": changed(lambda x, y, f: (x / 1e6, y, f)),
+        "loss / 0.999": changed(lambda x, y, f: (x, y / y[0], f)),
+        "first point dropped": changed(drop_first),
+        "common fitting window": with_common_fit_window(curves),
+    }
+    if bench_with_copies is not None:
+        trials["duplicates kept"] = curves_of(bench_with_copies, "LM")
+    return {name: run_benchmark(SimpleNamespace(curves=cs), laws=("M1",)) for name, cs in trials.items()}
+
+
+def exponents(results: pd.DataFrame) -> pd.DataFrame:
+    """The fitted exponent c of every LM model size (rows, ascending size) and law (columns)."""
+    table = ours_table(results, "LM", "c")
+    return table
+
+
+def exponent_reproduction(results: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scaling.ledger.compare` of the Figure 9 exponents (values read off the paper's
+    graphics) against ours."""
+    out = ledger.compare(ledger.figure9_from_results(results[results["domain"] == "LM"]))
+    return out[out["source"] == "Figure 9"].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# How noisy the curves are
+# ---------------------------------------------------------------------------------------------
+
+def smooth_trend(curve, degree: int = 3):
+    """A smooth trend through the whole curve: a polynomial of ``degree`` in log x fitted by least
+    squares to log loss (all points, fitted and held out). Returns ``trend(x) -> loss``."""
+    if len(curve.x) <= degree + 1:
+        raise ValueError(f"{curve.label} has {len(curve.x)} points; a degree-{degree} trend needs more "
+                         f"than {degree + 1}.")
+    coef = np.polyfit(np.log(curve.x), np.log(curve.loss), degree)
+
+    def trend(x):
+        return np.exp(np.polyval(coef, np.log(np.asarray(x, float))))
+
+    return trend
+
+
+def noise_table(curves: Iterable, degree: int = 3) -> pd.DataFrame:
+    """Noise statistics of each curve, in natural-log units (the units of the extrapolation RMSE).
+
+    Columns: ``noise`` (standard deviation of log loss around :func:`smooth_trend`, corrected for
+    the fitted coefficients), ``noise held out`` (the same on the held-out points only),
+    ``improvement`` (drop of the log trend from the first to the last x), ``noise / improvement``,
+    ``held-out improvement`` (drop of the log trend across the held-out x) and ``lag-1
+    correlation`` of the residuals (positive: the curve wiggles rather than jitters).
+    """
+    rows = []
+    for c in curves:
+        trend = smooth_trend(c, degree)
+        r = np.log(c.loss) - np.log(trend(c.x))
+        held = r[~np.asarray(c.is_fit)]
+        log_trend = np.log(trend(np.array([c.x[0], c.x[-1], np.min(c.x_test)])))
+        improvement = float(log_trend[0] - log_trend[1])
+        noise = float(np.sqrt(np.sum(r**2) / (r.size - degree - 1)))
+        rows.append({"domain": c.domain, "task": c.task, "model": c.model, "label": c.label,
+                     "points": len(c.x), "noise": noise,
+                     "noise held out": float(np.sqrt(np.mean(held**2))),
+                     "improvement": improvement, "noise / improvement": noise / improvement,
+                     "held-out improvement": float(log_trend[2] - log_trend[1]),
+                     "lag-1 correlation": float(np.corrcoef(r[:-1], r[1:])[0, 1])})
+    return pd.DataFrame(rows)
+
+
+def noise_floor(results: pd.DataFrame, noise: pd.DataFrame, domain: str = "BB") -> pd.DataFrame:
+    """Best extrapolation RMSE of each row next to the curve's held-out noise level: an RMSE
+    cannot go far below the scatter of the held-out points around any smooth curve."""
+    rmse = ours_table(results, domain, "rmse")
+    key = _row_key(domain)
+    nz = noise[noise["domain"] == domain].set_index(key)
+    out = pd.DataFrame({"best law": rmse.idxmin(axis=1), "best RMSE": rmse.min(axis=1),
+                        "held-out noise": nz["noise held out"].reindex(rmse.index)})
+    out["best RMSE / noise"] = out["best RMSE"] / out["held-out noise"]
+    out.index = row_labels(domain, out.index)
+    return out
