@@ -237,7 +237,12 @@ def _check_search(search: str) -> str:
 
 
 def _descend(profile, z0, bounds):
-    """Local descent from ``z0`` (the released code's behaviour: the nearest basin, not the best one)."""
+    """Local quasi-Newton descent from ``z0``, stopping at a local minimum like the released code.
+
+    Unlike the released code's tiny gradient steps, a long first step of L-BFGS-B can cross into a
+    neighbouring valley, so this approximates the released behaviour; it does not replicate it
+    (``scaling.released`` does).
+    """
     res = optimize.minimize(profile, x0=np.asarray(z0, float), method="L-BFGS-B", bounds=bounds,
                             options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000})
     return res.x, res.fun, bool(res.success or res.status == 2)
@@ -253,8 +258,8 @@ class M2(ScalingLaw):
 
     ``search="global"`` (default) finds the best ``eps_inf`` on the whole
     interval ``[0, min(loss))``; ``search="local"`` descends from the released
-    code's starting point ``eps_inf = min(loss) - 1e-3`` into the nearest local
-    minimum, which is what the released gradient descent does.
+    code's starting point ``eps_inf = min(loss) - 1e-3`` to a local minimum,
+    approximating what the released gradient descent does.
 
     ``c`` fixes the exponent (``beta`` and ``eps_inf`` are still fitted), as
     in the paper's Figure 3, where the exponent is swept by hand.
