@@ -175,6 +175,14 @@ def plot_fit(curve, law, ax=None, *, label: str | None = None, color=None,
     return ax
 
 
+
+def _hide_inner_labels(ax, i: int, n: int, ncols: int) -> None:
+    """In a grid of ``n`` panels, keep y labels on the first column and x labels on the bottom row."""
+    if i % ncols:
+        ax.set_ylabel("")
+    if i < n - ncols:
+        ax.set_xlabel("")
+
 def _grid(n: int, ncols: int, panel_size, sharex=False, sharey=False):
     if n < 1:
         raise ValueError("nothing to plot: the list of curves is empty.")
@@ -221,10 +229,7 @@ def plot_curves(curves: Sequence, *, laws: Sequence | None = None, ncols: int = 
                      title=panel_title, legend=False, markersize=markersize, counts=False)
         ax.title.set_fontsize("small")
         ax.tick_params(labelsize="x-small")
-        if i % ncols_used:
-            ax.set_ylabel("")
-        if i < len(curves) - ncols_used:
-            ax.set_xlabel("")
+        _hide_inner_labels(ax, i, len(curves), ncols_used)
         ax.xaxis.label.set_fontsize("small")
         ax.yaxis.label.set_fontsize("small")
     legend_ax = axes[0]
@@ -254,10 +259,7 @@ def plot_law_grid(curve, laws: Mapping[str, object] | Sequence, *, ncols: int = 
         plot_fit(curve, law, ax, label=f"{name}, RMSE {_rmse(curve, law):.2g}", factor=factor,
                  title=name, legend=True)
         ax.legend(loc="upper right", fontsize="small")
-        if i % ncols_used:
-            ax.set_ylabel("")
-        if i < len(laws) - ncols_used:
-            ax.set_xlabel("")
+        _hide_inner_labels(ax, i, len(laws), ncols_used)
     if suptitle is True:
         fig.suptitle(curve.label)
     elif isinstance(suptitle, str):
@@ -454,10 +456,7 @@ def plot_cutoff_panels(mean, fits, *, delta: float, cutoffs: Sequence[float] | N
     for i, (ax, cutoff) in enumerate(zip(axes, cutoffs)):
         plot_excess_risk_fits(mean, fits, cutoff, ax, delta=delta, theory=theory, x_max=x_max,
                               legend="laws")
-        if i % ncols_used:
-            ax.set_ylabel("")
-        if i < len(cutoffs) - ncols_used:
-            ax.set_xlabel("")
+        _hide_inner_labels(ax, i, len(cutoffs), ncols_used)
     # one legend for the marks that every panel shares: points, spread and theory
     handles, labels = [], []
     for ax in axes:
@@ -652,10 +651,7 @@ def plot_fixed_exponent_grid(curve, sweep, cs: Sequence[float], *, fit_range, te
         ax.set_title(f"c = {c:.2f}\ninterp. {row['interpolation_rmse']:.1e}, "
                      f"extrap. {row['extrapolation_rmse']:.1e}", fontsize="small")
         ax.tick_params(labelsize="x-small")
-        if i % ncols_used:
-            ax.set_ylabel("")
-        if i < len(cs) - ncols_used:
-            ax.set_xlabel("")
+        _hide_inner_labels(ax, i, len(cs), ncols_used)
         ax.xaxis.label.set_fontsize("small")
         ax.yaxis.label.set_fontsize("small")
     _figure_legend(fig, axes[0], ncol=3)
@@ -1076,10 +1072,7 @@ def plot_overlay_grid(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
         ax.tick_params(labelsize="x-small")
         ax.xaxis.label.set_fontsize("small")
         ax.yaxis.label.set_fontsize("small")
-        if i % ncols_used:
-            ax.set_ylabel("")
-        if i < len(curves) - ncols_used:
-            ax.set_xlabel("")
+        _hide_inner_labels(ax, i, len(curves), ncols_used)
         _finish_log_axes(ax)
     _figure_legend(fig, axes[0], ncol=6)
     if suptitle:
