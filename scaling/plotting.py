@@ -175,13 +175,13 @@ def plot_fit(curve, law, ax=None, *, label: str | None = None, color=None,
     return ax
 
 
-
 def _hide_inner_labels(ax, i: int, n: int, ncols: int) -> None:
     """In a grid of ``n`` panels, keep y labels on the first column and x labels on the bottom row."""
     if i % ncols:
         ax.set_ylabel("")
     if i < n - ncols:
         ax.set_xlabel("")
+
 
 def _grid(n: int, ncols: int, panel_size, sharex=False, sharey=False):
     if n < 1:
