@@ -1,8 +1,10 @@
-"""Command line: ``python -m scaling benchmark [--out FILE]`` and ``python -m scaling ledger --out FILE``."""
+"""Command line: ``python -m scaling COMMAND [options]``; ``python -m scaling`` lists the commands."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -65,16 +67,36 @@ def _benchmark(argv) -> int:
     return 0
 
 
+# Each command is a ``main(argv) -> int`` in its own module, imported only when it is run.
+COMMANDS = {
+    "benchmark": (__name__, "_benchmark", "fit M1-M4 on all 92 curves and print the win fractions"),
+    "ledger": ("scaling.ledger", "main", "write the paper-vs-ours reproduction ledger to a CSV"),
+}
+OPTIONAL_COMMANDS = {
+    "fit": ("scaling.userfit", "main", "fit scaling laws to your own learning curve (a CSV of x, loss)"),
+    "perf": ("scaling.performance", "main", "time every law against the released algorithm"),
+}
+
+
+def _available() -> dict:
+    found = dict(COMMANDS)
+    for name, spec in OPTIONAL_COMMANDS.items():
+        if importlib.util.find_spec(spec[0]) is not None:
+            found[name] = spec
+    return found
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"benchmark": _benchmark, "ledger": None}
+    commands = _available()
     if not argv or argv[0] not in commands:
-        print("usage: python -m scaling {benchmark,ledger} [options]   (add --help after a command)", file=sys.stderr)
-        return 2
-    if argv[0] == "ledger":
-        from .ledger import main as ledger_main
-        return ledger_main(argv[1:])
-    return _benchmark(argv[1:])
+        listing = "\n".join(f"  {name:<10} {spec[2]}" for name, spec in commands.items())
+        problem = f"unknown command {argv[0]!r}\n" if argv and argv[0] not in ("-h", "--help") else ""
+        print(f"{problem}usage: python -m scaling COMMAND [options]   (add --help after a command)\n"
+              f"commands:\n{listing}", file=sys.stderr)
+        return 0 if argv[:1] in (["-h"], ["--help"]) else 2
+    module, func, _ = commands[argv[0]]
+    return getattr(importlib.import_module(module), func)(argv[1:])
 
 
 if __name__ == "__main__":

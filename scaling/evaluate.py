@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import as_positive_array
-from .laws import LAWS, law_for_domain
+from .laws import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 
 __all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions",
            "WIN_RULES", "FAILED_RMSE"]
@@ -48,13 +48,18 @@ def rmse_standard_error(y_true, y_pred) -> float:
     return float(np.sqrt(mu + e.std() / np.sqrt(e.size)) - np.sqrt(mu))
 
 
-def fit_curve(curve, law: str, **settings) -> dict:
+def fit_curve(curve, law: str, keep_predictions: bool = False, **settings) -> dict:
     """Fit one law (configured for the curve's domain) on the fit part; score it on the held-out part.
 
     Returns a flat dict: rmse, se, fit_seconds, converged, train_loss, the
-    parameters, and ``error`` (the message of a failed fit, else "").
+    parameters, and ``error`` (the message of a failed fit, else "").  With
+    ``keep_predictions``, ``pred`` holds the predicted loss at each held-out
+    point (``curve.x_test`` order; ``None`` for a failed fit).
     """
+    law = resolve_law_name(law)
     row = {"domain": curve.domain, "task": curve.task, "model": curve.model, "law": law}
+    if keep_predictions:
+        row["pred"] = None
     start = time.perf_counter()
     try:
         fitted = law_for_domain(law, curve.domain, **settings).fit(curve.x_fit, curve.loss_fit)
@@ -63,39 +68,50 @@ def fit_curve(curve, law: str, **settings) -> dict:
         se = rmse_standard_error(curve.loss_test, pred)
         row.update(rmse=rmse, se=se, converged=fitted.converged_, train_loss=fitted.loss_, **fitted.params_,
                    error="")
+        if keep_predictions:
+            row["pred"] = pred
     except ValueError as exc:  # a curve the law cannot fit is scored as a failure, not hidden
         row.update(rmse=np.nan, se=np.nan, converged=False, train_loss=np.nan, error=str(exc))
     row["fit_seconds"] = time.perf_counter() - start
     return row
 
 
-def run_benchmark(bench, laws: Iterable[str] = tuple(LAWS), progress: bool = False,
-                  stream=None, settings: dict | None = None) -> pd.DataFrame:
+def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = False,
+                  stream=None, settings: dict | None = None, keep_predictions: bool = False) -> pd.DataFrame:
     """Fit every law on every curve of the benchmark; one row per (curve, law).
 
-    ``settings`` maps a law name to keyword overrides of its per-domain
-    configuration, e.g. ``{"M4": {"learn_eps0": False}, "M2": {"search": "local"}}``,
-    for the paper-versus-notebook variants.
+    ``laws`` defaults to the paper's M1-M4; any registered name works (see
+    :data:`scaling.laws.LAWS`).  ``settings`` maps a law name to keyword
+    overrides of its per-domain configuration, e.g.
+    ``{"M4": {"learn_eps0": False}, "M2": {"search": "local"}}``, for the
+    paper-versus-notebook variants.  ``keep_predictions`` adds a ``pred``
+    column with the held-out predictions (see :func:`fit_curve`).
     """
     settings = settings or {}
     laws = tuple(laws)
-    unknown = [name for name in laws if name not in LAWS]
+    unknown = [name for name in laws if name.lower() not in {k.lower() for k in LAWS}]
     if unknown:
-        raise ValueError(f"unknown law(s) {unknown}; choose from {sorted(LAWS)}.")
+        raise ValueError(f"unknown law(s) {unknown}; choose from {list(LAWS)}.")
+    laws = tuple(resolve_law_name(name) for name in laws)
+    settings = {resolve_law_name(k): v for k, v in settings.items()}
     stream = stream or sys.stderr
     curves = list(bench.curves)
     total = len(curves) * len(laws)
     rows, done, start = [], 0, time.perf_counter()
     for curve in curves:
         for law in laws:
-            rows.append(fit_curve(curve, law, **settings.get(law, {})))
+            rows.append(fit_curve(curve, law, keep_predictions=keep_predictions, **settings.get(law, {})))
             done += 1
             if progress and (done % max(1, total // 20) == 0 or done == total):
                 print(f"\r  fitted {done:4d}/{total} ({curve.domain:>3}) in {time.perf_counter() - start:6.2f} s",
                       end="\n" if done == total else "", file=stream, flush=True)
     columns = ["domain", "task", "model", "law", "rmse", "se", "fit_seconds", "converged", "train_loss",
-               "beta", "c", "eps_inf", "eps0", "alpha", "gamma", "error"]
-    return pd.DataFrame(rows).reindex(columns=columns)
+               "beta", "c", "eps_inf", "eps0", "alpha", "gamma"]
+    frame = pd.DataFrame(rows)
+    # Parameters of later laws (BNSL's d1, f1, ...) follow the paper's, so nothing a fit reports is dropped.
+    extra = [col for col in frame.columns if col not in columns and col not in ("error", "pred")]
+    tail = ["error"] + (["pred"] if keep_predictions else [])
+    return frame.reindex(columns=columns + extra + tail)
 
 
 def win_fractions(results: pd.DataFrame, rule: str = "split", decimals: int | None = 3) -> pd.DataFrame:

@@ -40,7 +40,8 @@ from scipy.optimize import elementwise
 from ._checks import as_positive_array, check_curve
 from ._lstsq import fit_nonneg_slopes
 
-__all__ = ["ScalingLaw", "M1", "M2", "M3", "M4", "LAWS", "law_for_domain"]
+__all__ = ["ScalingLaw", "M1", "M2", "M3", "M4", "LAWS", "PAPER_LAWS", "law_for_domain", "register_law",
+           "resolve_law_name"]
 
 # How close the searched parameters may come to the data: eps_inf stays below
 # min(loss) by at least this fraction of it, so log(loss - eps_inf) is finite.
@@ -84,6 +85,7 @@ class ScalingLaw:
     param_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
+        self.start: dict[str, float] | None = None
         self.params_: dict[str, float] | None = None
         self.loss_: float | None = None
         self.converged_: bool | None = None
@@ -126,6 +128,24 @@ class ScalingLaw:
         return law
 
     @property
+    def searched_params(self) -> tuple[str, ...]:
+        """The parameters the optimiser searches; the others are solved exactly given these.
+
+        A ``start`` (constructor argument) gives a value for each of them.
+        """
+        return ()
+
+    def random_start(self, x, loss, rng) -> dict[str, float]:
+        """A random feasible starting point for :attr:`searched_params` on this curve.
+
+        For studying how much a single local descent depends on where it
+        starts: ``type(law)(..., start=law.random_start(x, loss, rng))``.
+        ``rng`` is a :class:`numpy.random.Generator`.
+        """
+        x, y = check_curve(x, loss, self.n_params, self.name)
+        return self._random_start(x, y, rng)
+
+    @property
     def c_(self) -> float:
         """The fitted scaling exponent (negative)."""
         self._require_fitted()
@@ -166,6 +186,27 @@ class ScalingLaw:
     def _check_loss_range(self, y: np.ndarray) -> None:
         pass
 
+    def _set_start(self, start) -> None:
+        """Validate a user's ``start`` (a dict with one finite number per searched parameter)."""
+        if start is None:
+            self.start = None
+            return
+        if not isinstance(start, dict):
+            raise ValueError(f"start must be a dict of {self.searched_params}, got {type(start).__name__}.")
+        if set(start) != set(self.searched_params):
+            raise ValueError(f"{self.name} start needs exactly the searched parameters {self.searched_params}, "
+                             f"got {sorted(start)}.")
+        try:
+            values = {k: float(start[k]) for k in self.searched_params}
+        except (TypeError, ValueError):
+            raise ValueError(f"start values must be numbers, got {start}.") from None
+        if not all(np.isfinite(v) for v in values.values()):
+            raise ValueError(f"start values must be finite, got {start}.")
+        self.start = values
+
+    def _random_start(self, x, y, rng) -> dict[str, float]:
+        return {}
+
     def _check_params(self, p: dict) -> None:
         if p["beta"] <= 0 or p["c"] > 0:
             raise ValueError(f"{self.name} needs beta > 0 and c <= 0, got beta={p['beta']}, c={p['c']}.")
@@ -190,6 +231,10 @@ class M1(ScalingLaw):
 
     name = "M1"
     param_names = ("beta", "c")
+
+    def __init__(self, start: dict | None = None) -> None:
+        super().__init__()
+        self._set_start(start)  # M1 has a closed form: nothing is searched, so only {} is accepted
 
     def _solve(self, x, y):
         a, k, _ = fit_nonneg_slopes(-np.log(x)[:, None], np.log(y), (True,))
@@ -237,15 +282,60 @@ def _check_search(search: str) -> str:
 
 
 def _descend(profile, z0, bounds):
-    """Local quasi-Newton descent from ``z0``, stopping at a local minimum like the released code.
-
-    Unlike the released code's tiny gradient steps, a long first step of L-BFGS-B can cross into a
-    neighbouring valley, so this approximates the released behaviour; it does not replicate it
-    (``scaling.released`` does).
-    """
+    """Bounded quasi-Newton polish from ``z0`` (used from grid minima, where a long step is harmless)."""
     res = optimize.minimize(profile, x0=np.asarray(z0, float), method="L-BFGS-B", bounds=bounds,
                             options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000})
     return res.x, res.fun, bool(res.success or res.status == 2)
+
+
+# A local descent from a start moves at most this far per step (in the searched log coordinates, where
+# the whole band is ~20 units wide), so it follows the valley it starts in instead of leaping out of it.
+_WALK_MAX_STEP = 0.25
+_WALK_MIN_STEP = 1e-3
+_WALK_MAX_MOVES = 5000
+
+
+def _walk_downhill(batch_profile, z0, bounds):
+    """A single local descent from ``z0`` that stays in the valley where it starts.
+
+    A compass search: from the current point, evaluate the ``3**d - 1`` neighbours at distance ``h``
+    (one vectorised call of ``batch_profile``, which maps an ``(m, d)`` array to ``m`` losses), move
+    to the best one while it improves, otherwise shrink ``h`` four-fold; start at ``h =
+    _WALK_MAX_STEP``, stop below ``_WALK_MIN_STEP``, then polish inside the last neighbourhood.  Like
+    the released code's small gradient steps, and unlike a quasi-Newton run whose first step can
+    land in a distant valley, it ends in the minimum that is downhill of the start.
+    """
+    lo = np.array([b[0] for b in bounds], float)
+    hi = np.array([b[1] for b in bounds], float)
+    z = np.clip(np.asarray(z0, float), lo, hi)
+    d = z.size
+    offsets = np.array(np.meshgrid(*[(-1.0, 0.0, 1.0)] * d, indexing="ij")).reshape(d, -1).T
+    offsets = offsets[np.any(offsets != 0, axis=1)]
+    f, h = batch_profile(z[None, :])[0], _WALK_MAX_STEP
+    for _ in range(_WALK_MAX_MOVES):
+        trial = np.clip(z + h * offsets, lo, hi)
+        values = batch_profile(trial)
+        j = int(np.argmin(np.where(np.isfinite(values), values, np.inf)))
+        if values[j] < f:
+            z, f = trial[j], values[j]
+        elif h > _WALK_MIN_STEP:
+            h /= 4
+        else:
+            break
+
+    def scalar(v):
+        return batch_profile(np.asarray(v, float)[None, :])[0]
+
+    near = [(max(a, zi - h), min(b, zi + h)) for zi, a, b in zip(z, lo, hi)]
+    z2, f2, ok = _descend(scalar, z, near)
+    return (z2, f2, ok) if f2 <= f else (z, f, ok)
+
+
+def _gap_start(eps_inf: float, min_y: float, grid: np.ndarray) -> float:
+    """s = log(min_y - eps_inf) for a user's starting eps_inf, kept inside the searched band."""
+    if not 0.0 <= eps_inf < min_y:
+        raise ValueError(f"a starting eps_inf must satisfy 0 <= eps_inf < min(loss) = {min_y:g}, got {eps_inf:g}.")
+    return float(np.clip(np.log(min_y - eps_inf), grid[0], grid[-1]))
 
 
 def _released_start(min_y: float, grid: np.ndarray) -> float:
@@ -268,12 +358,20 @@ class M2(ScalingLaw):
     name = "M2"
     param_names = ("beta", "c", "eps_inf")
 
-    def __init__(self, search: str = "global", c: float | None = None) -> None:
+    def __init__(self, search: str = "global", c: float | None = None, start: dict | None = None) -> None:
         super().__init__()
         self.search = _check_search(search)
         if c is not None and (not np.isfinite(c) or c > 0):
             raise ValueError(f"a fixed exponent c must be a finite number <= 0, got {c}.")
         self.c = None if c is None else float(c)
+        self._set_start(start)
+
+    @property
+    def searched_params(self):
+        return ("eps_inf",)
+
+    def _random_start(self, x, y, rng):
+        return {"eps_inf": float(rng.uniform(0.0, y.min()))}
 
     @property
     def n_params(self) -> int:
@@ -305,10 +403,15 @@ class M2(ScalingLaw):
         def profile(s):
             return self._profile_e(logx, y, np.array([min_y - np.exp(np.ravel(s)[0])]))[2][0]
 
-        if self.search == "global":
+        def batch(z):
+            return self._profile_e(logx, y, min_y - np.exp(z[:, 0]))[2]
+
+        if self.search == "global" and self.start is None:
             s, _, ok = _polish_1d(profile, grid, values)
         else:
-            z, _, ok = _descend(profile, [_released_start(min_y, grid)], [(grid[0], grid[-1])])
+            s0 = (_released_start(min_y, grid) if self.start is None
+                  else _gap_start(self.start["eps_inf"], min_y, grid))
+            z, _, ok = _walk_downhill(batch, [s0], [(grid[0], grid[-1])])
             s = z[0]
         e = max(min_y - np.exp(s), 0.0)
         a, k, _ = self._profile_e(logx, y, np.array([e]))
@@ -341,6 +444,23 @@ class M3(ScalingLaw):
     name = "M3"
     param_names = ("beta", "c", "gamma")
 
+    def __init__(self, start: dict | None = None) -> None:
+        super().__init__()
+        self._set_start(start)
+
+    @property
+    def searched_params(self):
+        return ("gamma",)
+
+    @staticmethod
+    def _gamma_grid(x):
+        # gamma matters when it is comparable to 1/x; search log(gamma) over a wide band around that.
+        return np.linspace(np.log(1e-4 / x.max()), np.log(1e4 / x.min()), _GRID_1D)
+
+    def _random_start(self, x, y, rng):
+        grid = self._gamma_grid(x)
+        return {"gamma": float(np.exp(rng.uniform(grid[0], grid[-1])))}
+
     @staticmethod
     def _log_term(x, gamma):
         # log(1/x + gamma) without cancellation for tiny or huge gamma * x
@@ -362,17 +482,26 @@ class M3(ScalingLaw):
         return a, k, np.where(np.abs(a) < 700.0, mse, np.inf)
 
     def _solve(self, x, y):
-        # gamma matters when it is comparable to 1/x; search log(gamma) over a wide band around that.
-        grid = np.linspace(np.log(1e-4 / x.max()), np.log(1e4 / x.min()), _GRID_1D)
-        values = self._profile_g(x, y, np.exp(grid))[2]
+        grid = self._gamma_grid(x)
 
         def profile(q):
-            return self._profile_g(x, y, np.array([np.exp(q)]))[2][0]
+            return self._profile_g(x, y, np.array([np.exp(np.ravel(q)[0])]))[2][0]
 
-        q, v, ok = _polish_1d(profile, grid, values)
+        if self.start is not None:
+            g0 = self.start["gamma"]
+            if g0 < 0:
+                raise ValueError(f"a starting gamma must be >= 0, got {g0:g}.")
+            q0 = float(np.clip(np.log(g0) if g0 > 0 else grid[0], grid[0], grid[-1]))
+            z, v, ok = _walk_downhill(lambda z: self._profile_g(x, y, np.exp(z[:, 0]))[2], [q0],
+                                      [(grid[0], grid[-1])])
+            q = z[0]
+        else:
+            values = self._profile_g(x, y, np.exp(grid))[2]
+            q, v, ok = _polish_1d(profile, grid, values)
         gamma = np.exp(q)
         zero = self._profile_g(x, y, np.array([0.0]))[2][0]
-        if zero <= v:  # the boundary gamma = 0 (then M3 is M1)
+        at_floor = self.start is None or q <= grid[0]  # a local descent only reaches gamma = 0 from the edge
+        if at_floor and zero <= v:  # the boundary gamma = 0 (then M3 is M1)
             gamma = 0.0
         a, k, _ = self._profile_g(x, y, np.array([gamma]))
         return {"beta": np.exp(a[0]), "c": -k[0, 0], "gamma": gamma}, ok
@@ -414,13 +543,16 @@ class M4(ScalingLaw):
     search : "global" or "local"
         As for :class:`M2`; "local" starts from ``eps_inf = min(loss) - 1e-3``
         and ``eps0`` at its initial value, like the released code.
+    start : dict or None
+        A single local descent from ``{"eps_inf": ..., "eps0": ...}``
+        (``eps0`` only when it is learned) instead of the ``search``.
     """
 
     name = "M4"
     param_names = ("beta", "c", "eps_inf", "eps0", "alpha")
 
     def __init__(self, eps0: float = 1.0, learn_eps0: bool = False, eps0_max: float | None = None,
-                 alpha: float | None = None, search: str = "global") -> None:
+                 alpha: float | None = None, search: str = "global", start: dict | None = None) -> None:
         super().__init__()
         self.search = _check_search(search)
         if not np.isfinite(eps0) or eps0 <= 0:
@@ -433,10 +565,23 @@ class M4(ScalingLaw):
         self.learn_eps0 = bool(learn_eps0)
         self.eps0_max = None if eps0_max is None else float(eps0_max)
         self.alpha = None if alpha is None else float(alpha)
+        self._set_start(start)
 
     @property
     def n_params(self) -> int:
         return 3 + (self.alpha is None) + self.learn_eps0
+
+    @property
+    def searched_params(self):
+        return ("eps_inf", "eps0") if self.learn_eps0 else ("eps_inf",)
+
+    def _random_start(self, x, y, rng):
+        self._check_loss_range(y)
+        start = {"eps_inf": float(rng.uniform(0.0, y.min()))}
+        if self.learn_eps0:  # log-uniform distance above the data, as the search sees it
+            lo, hi = self._eps0_bounds(y.max())
+            start["eps0"] = float(y.max() + np.exp(rng.uniform(np.log(lo - y.max()), np.log(hi - y.max()))))
+        return start
 
     @classmethod
     def _from_params_init(cls, params):
@@ -515,10 +660,15 @@ class M4(ScalingLaw):
             def profile(s):
                 return self._profile(logx, y, to_e(np.ravel(s)[:1]), np.array([e0]))[3][0]
 
-            if self.search == "global":
+            def batch(z):
+                return self._profile(logx, y, to_e(z[:, 0]), np.full(len(z), e0))[3]
+
+            if self.search == "global" and self.start is None:
                 s, _, ok = _polish_1d(profile, grid, values)
             else:
-                z, _, ok = _descend(profile, [_released_start(min_y, grid)], [(grid[0], grid[-1])])
+                s0 = (_released_start(min_y, grid) if self.start is None
+                      else _gap_start(self.start["eps_inf"], min_y, grid))
+                z, _, ok = _walk_downhill(batch, [s0], [(grid[0], grid[-1])])
                 s = z[0]
             e = float(to_e(s))
         else:
@@ -533,10 +683,20 @@ class M4(ScalingLaw):
             def profile(z):
                 return self._profile(logx, y, to_e(np.array([z[0]])), np.array([max_y + np.exp(z[1])]))[3][0]
 
+            def batch(z):
+                return self._profile(logx, y, to_e(z[:, 0]), max_y + np.exp(z[:, 1]))[3]
+
             bounds = [(s_grid[0], s_grid[-1]), (t_lo, t_hi)]
-            if self.search == "local":
+            if self.start is not None:
+                e0_start = self.start["eps0"]
+                if not lo <= e0_start <= hi:
+                    raise ValueError(f"a starting eps0 must lie in [{lo:g}, {hi:g}] (above the largest loss "
+                                     f"plus {EPS0_MARGIN:g}, within eps0_max), got {e0_start:g}.")
+                t0 = float(np.clip(np.log(e0_start - max_y), t_lo, t_hi))
+                best, _, ok = _walk_downhill(batch, [_gap_start(self.start["eps_inf"], min_y, s_grid), t0], bounds)
+            elif self.search == "local":
                 t0 = float(np.clip(np.log(max(self.eps0 - max_y, 1e-300)), t_lo, t_hi))
-                best, _, ok = _descend(profile, [_released_start(min_y, s_grid), t0], bounds)
+                best, _, ok = _walk_downhill(batch, [_released_start(min_y, s_grid), t0], bounds)
             else:
                 values = self._profile(logx, y, to_e(S.ravel()), max_y + np.exp(T.ravel()))[3].reshape(S.shape)
                 best, best_v, ok = None, np.inf, True
@@ -578,6 +738,31 @@ class M4(ScalingLaw):
 
 
 LAWS: dict[str, type[ScalingLaw]] = {"M1": M1, "M2": M2, "M3": M3, "M4": M4}
+# The paper's four laws: the default of every benchmark run, so the paper's chapters stay as they were
+# when later laws (BNSL, Chinchilla) are registered.
+PAPER_LAWS: tuple[str, ...] = ("M1", "M2", "M3", "M4")
+
+
+def register_law(cls: type[ScalingLaw]) -> type[ScalingLaw]:
+    """Add a law class to :data:`LAWS` under ``cls.name`` (usable as a decorator)."""
+    if not (isinstance(cls, type) and issubclass(cls, ScalingLaw)) or not cls.name:
+        raise TypeError("register_law needs a ScalingLaw subclass with a non-empty name.")
+    known = LAWS.get(cls.name)
+    if known is not None and known.__qualname__ != cls.__qualname__:
+        raise ValueError(f"a different law is already registered as {cls.name!r}.")
+    LAWS[cls.name] = cls
+    return cls
+
+
+def resolve_law_name(name: str) -> str:
+    """The registered spelling of a law name, matched case-insensitively ("m4" -> "M4")."""
+    if not isinstance(name, str):
+        raise ValueError(f"a law name must be a string, got {name!r}.")
+    by_lower = {k.lower(): k for k in LAWS}
+    try:
+        return by_lower[name.strip().lower()]
+    except KeyError:
+        raise ValueError(f"unknown law {name!r}; choose one of {list(LAWS)}.") from None
 
 # How the released notebook configures M4 in each domain (digest section 2); M1-M3 use defaults.
 # IC and BB cap eps0 at up_bound + ERR_MARGIN = 1.001; NMT and LM leave it unbounded.
@@ -590,9 +775,12 @@ DOMAIN_M4_SETTINGS = {
 
 
 def law_for_domain(law: str, domain: str, **overrides) -> ScalingLaw:
-    """A new, unfitted law configured as the released notebook does for ``domain``."""
-    if law not in LAWS:
-        raise ValueError(f"unknown law {law!r}; choose one of {sorted(LAWS)}.")
+    """A new, unfitted law configured as the released notebook does for ``domain``.
+
+    ``law`` is any registered name, case-insensitive; laws other than M4 have
+    no per-domain settings, only the ``overrides``.
+    """
+    law = resolve_law_name(law)
     if domain not in DOMAIN_M4_SETTINGS:
         raise ValueError(f"unknown domain {domain!r}; choose one of {sorted(DOMAIN_M4_SETTINGS)}.")
     settings = {**DOMAIN_M4_SETTINGS[domain], **overrides} if law == "M4" else overrides

@@ -84,3 +84,24 @@ def test_run_benchmark_fits_every_curve(bench):
 def test_run_benchmark_rejects_unknown_laws(bench):
     with pytest.raises(ValueError, match="unknown law"):
         run_benchmark(bench, laws=["M5"])
+
+
+def test_run_benchmark_keeps_predictions_in_held_out_order(bench):
+    sub = type(bench).__new__(type(bench))
+    sub.__dict__.update(bench.__dict__)
+    curves = [bench.curve("NMT", bench.by_domain("NMT")[0].task, bench.by_domain("NMT")[0].model),
+              bench.by_domain("LM")[0]]
+    res = run_benchmark(_Only(curves), laws=["m1", "M2"], keep_predictions=True)
+    assert list(res["law"]) == ["M1", "M2", "M1", "M2"]  # names resolved case-insensitively
+    assert list(res.columns[-2:]) == ["error", "pred"]
+    for (_, row), curve in zip(res.iterrows(), [c for c in curves for _ in range(2)]):
+        assert row["pred"].shape == curve.x_test.shape
+        assert row["rmse"] == pytest.approx(extrapolation_rmse(curve.loss_test, row["pred"]))
+    assert "pred" not in run_benchmark(_Only(curves[:1]), laws=["M1"]).columns
+
+
+class _Only:
+    """A stand-in benchmark holding just some curves."""
+
+    def __init__(self, curves):
+        self.curves = curves

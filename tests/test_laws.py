@@ -251,3 +251,77 @@ def test_bad_settings_and_unfitted_use():
         law_for_domain("M1", "IC", search="local")
     with pytest.raises(ValueError, match="x must be > 0"):
         M1.from_params(beta=1.0, c=-0.5).predict([1.0, 0.0])
+
+
+# -- registry, case-insensitive names, and single local descents from a start -------------------------
+def test_registry_lookup_is_case_insensitive_and_guarded():
+    from scaling.laws import LAWS, PAPER_LAWS, register_law, resolve_law_name
+
+    assert PAPER_LAWS == ("M1", "M2", "M3", "M4") and all(name in LAWS for name in PAPER_LAWS)
+    assert resolve_law_name(" m4 ") == "M4"
+    assert isinstance(law_for_domain("m2", "IC"), M2)
+    with pytest.raises(ValueError, match="unknown law 'M7'"):
+        resolve_law_name("M7")
+    with pytest.raises(TypeError, match="ScalingLaw subclass"):
+        register_law(dict)
+
+    class Impostor(M1):
+        name = "M1"
+
+    with pytest.raises(ValueError, match="already registered"):
+        register_law(Impostor)
+    assert LAWS["M1"] is M1
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda **kw: M1(**kw), ()), (lambda **kw: M2(**kw), ("eps_inf",)), (lambda **kw: M3(**kw), ("gamma",)),
+    (lambda **kw: M4(**kw), ("eps_inf",)), (lambda **kw: M4(learn_eps0=True, eps0_max=1.5, **kw), ("eps_inf", "eps0")),
+])
+def test_random_starts_are_feasible_and_a_start_gives_one_local_descent(make, expected):
+    truth = TRUE[M4]
+    y = M4.from_params(**truth).predict(X)
+    law = make()
+    assert law.searched_params == expected
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        start = law.random_start(X, y, rng)
+        assert set(start) == set(expected)
+        fitted = make(start=start).fit(X, y)
+        assert np.isfinite(fitted.loss_) and np.all(np.isfinite(fitted.predict(X)))
+        # a single descent can stop in a worse valley but never beats the global search
+        assert fitted.loss_ >= make().fit(X, y).loss_ - 1e-12
+
+
+def test_a_local_descent_ends_in_the_valley_downhill_of_its_start():
+    # On this noiseless M2 curve the profile loss over eps_inf has two valleys split by a ridge near
+    # eps_inf = 0.18: the true 0.2 just below min(loss) = 0.205, and the boundary eps_inf = 0 (M1).
+    y = M2.from_params(**TRUE[M2]).predict(X)
+    ridge = np.linspace(0.1, 0.2, 201)[np.argmax(M2().profile(X, y, np.linspace(0.1, 0.2, 201)))]
+    assert 0.17 < ridge < 0.19
+    assert M2(start={"eps_inf": 0.195}).fit(X, y).params_["eps_inf"] == pytest.approx(0.2, rel=1e-4)
+    assert M2(start={"eps_inf": 0.15}).fit(X, y).params_["eps_inf"] == 0.0
+    assert M2().fit(X, y).params_["eps_inf"] == pytest.approx(0.2, rel=1e-5)  # the global search
+    # the released start (min(loss) - 1e-3) lies on the near side of the ridge
+    assert M2(search="local").fit(X, y).params_["eps_inf"] == pytest.approx(0.2, rel=1e-4)
+
+
+@pytest.mark.parametrize("law, start, match", [
+    (M1, {"eps_inf": 0.1}, "exactly the searched parameters"),
+    (M2, {"gamma": 0.1}, "exactly the searched parameters"),
+    (M2, {"eps_inf": np.nan}, "finite"),
+    (M2, {"eps_inf": "abc"}, "numbers"),
+    (M2, [0.1], "must be a dict"),
+])
+def test_bad_starts_are_rejected_with_a_clear_message(law, start, match):
+    with pytest.raises(ValueError, match=match):
+        law(start=start)
+
+
+def test_out_of_range_starts_are_rejected_at_fit_time():
+    y = M4.from_params(**TRUE[M4]).predict(X)
+    with pytest.raises(ValueError, match="starting eps_inf"):
+        M2(start={"eps_inf": 5.0}).fit(X, y)
+    with pytest.raises(ValueError, match="starting gamma"):
+        M3(start={"gamma": -1.0}).fit(X, y)
+    with pytest.raises(ValueError, match="starting eps0"):
+        M4(learn_eps0=True, eps0_max=1.5, start={"eps_inf": 0.1, "eps0": 3.0}).fit(X, y)
