@@ -1,0 +1,38 @@
+"""The ``python -m scaling`` dispatcher: commands listed, unknown ones refused, each run lazily."""
+
+import subprocess
+import sys
+
+from scaling import __main__ as cli
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "scaling", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_no_command_lists_the_commands_and_fails():
+    done = _run()
+    assert done.returncode == 2
+    for name in ("benchmark", "ledger"):
+        assert name in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_command_is_named_and_help_succeeds():
+    done = _run("fitt")
+    assert done.returncode == 2 and "unknown command 'fitt'" in done.stderr
+    assert _run("--help").returncode == 0
+
+
+def test_optional_commands_appear_only_when_their_module_exists(monkeypatch):
+    monkeypatch.setitem(cli.OPTIONAL_COMMANDS, "nothing", ("scaling.no_such_module", "main", "absent"))
+    available = cli._available()
+    assert "nothing" not in available and "benchmark" in available
+
+
+def test_a_command_receives_the_arguments_after_its_name(monkeypatch):
+    seen = {}
+    monkeypatch.setitem(cli.COMMANDS, "echo", ("scaling.__main__", "_echo_for_test", "test"))
+    monkeypatch.setattr(cli, "_echo_for_test", lambda argv: seen.setdefault("argv", argv) and 7, raising=False)
+    assert cli.main(["echo", "--a", "1"]) == 7
+    assert seen["argv"] == ["--a", "1"]
