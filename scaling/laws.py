@@ -299,11 +299,13 @@ def _walk_downhill(batch_profile, z0, bounds):
     """A single local descent from ``z0`` that stays in the valley where it starts.
 
     A compass search: from the current point, evaluate the ``3**d - 1`` neighbours at distance ``h``
-    (one vectorised call of ``batch_profile``, which maps an ``(m, d)`` array to ``m`` losses), move
-    to the best one while it improves, otherwise shrink ``h`` four-fold; start at ``h =
-    _WALK_MAX_STEP``, stop below ``_WALK_MIN_STEP``, then polish inside the last neighbourhood.  Like
-    the released code's small gradient steps, and unlike a quasi-Newton run whose first step can
-    land in a distant valley, it ends in the minimum that is downhill of the start.
+    (one vectorised call of ``batch_profile``, which maps an ``(m, d)`` array to ``m`` losses) and
+    move to the best one if it is lower *and* the loss does not rise anywhere on a few checkpoints
+    of the way there (so a step cannot hop over a low ridge into the next valley).  A move doubles
+    ``h`` (up to ``_WALK_MAX_STEP``), a failure quarters it; the walk stops below
+    ``_WALK_MIN_STEP`` and is polished inside its last neighbourhood.  Like the released code's
+    small gradient steps, and unlike a quasi-Newton run whose first step can land in a distant
+    valley, it ends in the minimum that is downhill of the start.
     """
     lo = np.array([b[0] for b in bounds], float)
     hi = np.array([b[1] for b in bounds], float)
@@ -311,17 +313,21 @@ def _walk_downhill(batch_profile, z0, bounds):
     d = z.size
     offsets = np.array(np.meshgrid(*[(-1.0, 0.0, 1.0)] * d, indexing="ij")).reshape(d, -1).T
     offsets = offsets[np.any(offsets != 0, axis=1)]
-    f, h = batch_profile(z[None, :])[0], _WALK_MAX_STEP
+    checkpoints = np.array([0.2, 0.4, 0.6, 0.8])[:, None]
+    f, h = batch_profile(z[None, :])[0], _WALK_MAX_STEP / 4
     for _ in range(_WALK_MAX_MOVES):
         trial = np.clip(z + h * offsets, lo, hi)
         values = batch_profile(trial)
         j = int(np.argmin(np.where(np.isfinite(values), values, np.inf)))
+        moved = False
         if values[j] < f:
-            z, f = trial[j], values[j]
-        elif h > _WALK_MIN_STEP:
+            path = batch_profile(z + checkpoints * (trial[j] - z))
+            if np.all(np.isfinite(path)) and path.max() <= f:
+                z, f, h, moved = trial[j], values[j], min(2 * h, _WALK_MAX_STEP), True
+        if not moved:
+            if h <= _WALK_MIN_STEP:
+                break
             h /= 4
-        else:
-            break
 
     def scalar(v):
         return batch_profile(np.asarray(v, float)[None, :])[0]
