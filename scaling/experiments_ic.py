@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .evaluate import run_benchmark, win_fractions
-from .laws import LAWS
+from .laws import LAWS, PAPER_LAWS
 from .ledger import compare, figure1_from_win_fractions, figure6_from_results
 from .tables import LAW_COLUMNS, sci, winner_mask
 
@@ -121,13 +121,13 @@ def _annotate(results: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_ic(bench, search: str = "global", laws: Sequence[str] = tuple(LAWS),
+def run_ic(bench, search: str = "global", laws: Sequence[str] = PAPER_LAWS,
            tasks: Sequence[str] | None = None) -> pd.DataFrame:
     """Fit ``laws`` to the 72 image-classification curves and score their extrapolation.
 
     ``search="global"`` uses the package's global estimators; ``search="local"`` fits M2 and M4
-    with ``search="local"`` (the released code's starting point, nearest minimum).  M1 and M3 have
-    no such option and are the same either way.  Returns the frame of
+    with ``search="local"`` (a descent from the released code's starting point that stays in its
+    valley).  M1 and M3 have no such option and are the same either way.  Returns the frame of
     :func:`scaling.evaluate.run_benchmark` with ``dataset, shots, family, size`` added.
     ``tasks`` (e.g. ``["inet_5", "inet_10"]``) restricts the fit to some tasks.
     """

@@ -14,9 +14,10 @@ Two ways of minimising the same loss
 ------------------------------------
 ``search="global"`` uses the package's default estimators, which find the global minimum of the
 paper's loss (Eq. 4 / Eq. 5). ``search="local"`` sets ``search="local"`` for M2 and M4: the
-solver descends from the released code's starting point (``eps_inf`` just below the smallest
-loss, ``eps0`` at its initial value) into the nearest minimum, as the released gradient descent
-does. M1 has one minimum, and M3 has no local variant in :mod:`scaling.laws`; the released M3
+solver walks downhill from the released code's starting point (``eps_inf`` just below the smallest
+loss, ``eps0`` at its initial value) in small steps and so, like the released gradient descent,
+ends in the minimum of the valley where it starts. M1 has one minimum, and M3 has no ``search``
+option in :mod:`scaling.laws` (only a ``start`` for a single descent); the released M3
 (a grid search over per-point candidates) is available through :func:`released_m3` when the
 optional module :mod:`scaling.released` is installed.
 
@@ -46,7 +47,7 @@ import pandas as pd
 from . import ledger
 from .data import LearningCurve
 from .evaluate import extrapolation_rmse, rmse_standard_error, run_benchmark
-from .laws import LAWS, law_for_domain
+from .laws import LAWS, PAPER_LAWS, law_for_domain
 from .tables import LAW_COLUMNS, sci, winner_mask
 
 __all__ = [
@@ -155,7 +156,7 @@ def _settings(search: str):
 
 
 def run_domain(bench_or_curves, domain: str, search: str = "global",
-               laws: Iterable[str] = tuple(LAWS)) -> pd.DataFrame:
+               laws: Iterable[str] = PAPER_LAWS) -> pd.DataFrame:
     """:func:`scaling.evaluate.run_benchmark` on one domain's curves, with a ``search`` column.
 
     Rows come in the paper's row order, then by law.
@@ -172,7 +173,7 @@ def run_variants(bench_or_curves, domain: str, searches: Iterable[str] = tuple(S
 
 
 def fitted_laws(bench_or_curves, domain: str, search: str = "global",
-                laws: Iterable[str] = tuple(LAWS)) -> list[dict]:
+                laws: Iterable[str] = PAPER_LAWS) -> list[dict]:
     """For each curve of ``domain`` (paper order) a ``{law name: fitted law}`` dict, for plotting."""
     settings = _settings(search) or {}
     out = []
