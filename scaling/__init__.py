@@ -9,7 +9,10 @@
 from .data import load_benchmark
 from .evaluate import extrapolation_rmse, rmse_standard_error, run_benchmark, win_fractions
 from .laws import LAWS, M1, M2, M3, M4, ScalingLaw, law_for_domain
+# The later laws (beyond the paper) register themselves in LAWS when their modules are imported.
+from .bnsl import BNSL
+from .chinchilla import Chinchilla
 
 __version__ = "0.1.0"
-__all__ = ["load_benchmark", "M1", "M2", "M3", "M4", "LAWS", "ScalingLaw", "law_for_domain",
+__all__ = ["load_benchmark", "M1", "M2", "M3", "M4", "BNSL", "Chinchilla", "LAWS", "ScalingLaw", "law_for_domain",
            "extrapolation_rmse", "rmse_standard_error", "run_benchmark", "win_fractions"]

@@ -68,6 +68,7 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, **settings) -> di
         se = rmse_standard_error(curve.loss_test, pred)
         row.update(rmse=rmse, se=se, converged=fitted.converged_, train_loss=fitted.loss_, **fitted.params_,
                    error="")
+        row.setdefault("c", fitted.c_)  # BNSL names its exponents c0, c1: c is its asymptotic one
         if keep_predictions:
             row["pred"] = pred
     except ValueError as exc:  # a curve the law cannot fit is scored as a failure, not hidden

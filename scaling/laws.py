@@ -39,6 +39,7 @@ from scipy.optimize import elementwise
 
 from ._checks import as_positive_array, check_curve
 from ._lstsq import fit_nonneg_slopes
+from ._threads import single_threaded_blas
 
 __all__ = ["ScalingLaw", "M1", "M2", "M3", "M4", "LAWS", "PAPER_LAWS", "law_for_domain", "register_law",
            "resolve_law_name"]
@@ -100,7 +101,8 @@ class ScalingLaw:
         """Fit the law to a learning curve; returns ``self``."""
         x, y = check_curve(x, loss, self.n_params, self.name)
         self._check_loss_range(y)
-        params, converged = self._solve(x, y)
+        with single_threaded_blas():
+            params, converged = self._solve(x, y)
         self.params_ = {k: float(v) for k, v in params.items()}
         self.loss_ = float(self.training_loss(x, y))
         self.converged_ = bool(converged)
@@ -144,6 +146,13 @@ class ScalingLaw:
         """
         x, y = check_curve(x, loss, self.n_params, self.name)
         return self._random_start(x, y, rng)
+
+    @property
+    def objective_(self) -> float:
+        """The value the fit minimised: the training loss ``loss_``, unless a law minimises
+        something else (the Chinchilla-style fit minimises a Huber loss)."""
+        self._require_fitted()
+        return self.loss_
 
     @property
     def c_(self) -> float:
@@ -464,7 +473,9 @@ class M3(ScalingLaw):
         return np.linspace(np.log(1e-4 / x.max()), np.log(1e4 / x.min()), _GRID_1D)
 
     def _random_start(self, x, y, rng):
+        # Only where the profile is finite: at very large gamma beta overflows (see _profile_g).
         grid = self._gamma_grid(x)
+        grid = grid[np.isfinite(self._profile_g(x, y, np.exp(grid))[2])]
         return {"gamma": float(np.exp(rng.uniform(grid[0], grid[-1])))}
 
     @staticmethod
@@ -596,6 +607,10 @@ class M4(ScalingLaw):
     def _settings_repr(self):
         return (f"eps0={self.eps0:g}, learn_eps0={self.learn_eps0}, eps0_max={self.eps0_max}, "
                 f"alpha={'learned' if self.alpha is None else self.alpha}, search={self.search!r}")
+
+    def eps0_bounds(self, max_loss: float) -> tuple[float, float]:
+        """The interval searched for a learned ``eps0`` on a curve whose largest loss is ``max_loss``."""
+        return self._eps0_bounds(float(max_loss))
 
     def _eps0_bounds(self, max_y: float) -> tuple[float, float]:
         lo = max_y + EPS0_MARGIN

@@ -39,7 +39,9 @@ _CB = sns.color_palette("colorblind")
 #: Colours of the three kinds of marks in every figure.
 COLORS = {"fit": "0.55", "held_out": _CB[1], "law": _CB[0]}
 #: One colour per law, for figures that overlay several laws on one panel.
-LAW_COLORS = {"M1": _CB[2], "M2": _CB[4], "M3": _CB[5], "M4": _CB[0]}
+LAW_COLORS = {"M1": _CB[2], "M2": _CB[4], "M3": _CB[5], "M4": _CB[0],
+              # the later laws (chapters "Beyond the paper"); Chinchilla is M2's form, so a darker purple
+              "BNSL": _CB[3], "Chinchilla": "#6a3d9a"}
 
 #: Axis labels per benchmark domain.
 X_LABELS = {

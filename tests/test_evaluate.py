@@ -105,3 +105,15 @@ class _Only:
 
     def __init__(self, curves):
         self.curves = curves
+
+
+def test_every_law_reports_an_exponent_and_its_objective(bench):
+    curve = bench.by_domain("LM")[0]
+    res = run_benchmark(_Only([curve]), laws=["BNSL", "Chinchilla"])
+    bnsl = res.set_index("law").loc["BNSL"]
+    assert bnsl["c"] == pytest.approx(-(bnsl["c0"] + bnsl["c1"]))  # the asymptotic exponent
+    from scaling import law_for_domain
+    chin = law_for_domain("chinchilla", "LM").fit(curve.x_fit, curve.loss_fit)
+    assert chin.objective_ == chin.huber_loss_ != chin.loss_
+    m2 = law_for_domain("M2", "LM").fit(curve.x_fit, curve.loss_fit)
+    assert m2.objective_ == m2.loss_
