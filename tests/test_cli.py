@@ -36,3 +36,14 @@ def test_a_command_receives_the_arguments_after_its_name(monkeypatch):
     monkeypatch.setattr(cli, "_echo_for_test", lambda argv: seen.setdefault("argv", argv) and 7, raising=False)
     assert cli.main(["echo", "--a", "1"]) == 7
     assert seen["argv"] == ["--a", "1"]
+
+
+def test_benchmark_command_takes_a_law_list_and_refuses_unknown_laws(tmp_path):
+    out = tmp_path / "res.csv"
+    done = _run("benchmark", "--laws", "m1,Chinchilla", "--quiet", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "184 fits (0 failed" in done.stdout and "Chinchilla" in done.stdout
+    import pandas as pd
+    assert sorted(set(pd.read_csv(out)["law"])) == ["Chinchilla", "M1"]
+    bad = _run("benchmark", "--laws", "m9")
+    assert bad.returncode == 2 and "unknown law 'm9'" in bad.stderr and "Traceback" not in bad.stderr
