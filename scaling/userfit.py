@@ -664,6 +664,10 @@ def _format_report(res: UserFit) -> str:
             if fit.bound_counts:
                 line += " (" + ", ".join(f"{k}: {v}" for k, v in sorted(fit.bound_counts.items())) + ")"
             out.append(line)
+            if fit.n_ok < fit.n_boot / 2:
+                # The surviving resamples are those with enough distinct x: not a random subset.
+                out.append(f"  warning: only {fit.n_ok} of {fit.n_boot} refits succeeded, so these intervals rest on an "
+                           "unrepresentative subset of resamples; fit more points or a law with fewer parameters.")
     if len(res.fits) > 1:
         out.append("")
         out.append("Summary")

@@ -227,3 +227,12 @@ def test_all_means_every_registered_law():
     x, y = m2_curve(noise=0.01)
     res = fit_user_curve(x, y, n_boot=0, eps0=1.0)
     assert list(res.fits) + list(res.skipped) == list(LAWS)
+
+
+def test_report_warns_when_most_refits_fail():
+    # 6 distinct points for 6-parameter BNSL: most resamples repeat a point and cannot be fitted
+    x, y = m2_curve(n=6, noise=0.01)
+    res = fit_user_curve(x, y, laws="BNSL,M1", n_boot=20, seed=1)
+    assert res.fits["BNSL"].n_ok < 10
+    text = res.report()
+    assert text.count("warning: only") == 1 and f"only {res.fits['BNSL'].n_ok} of 20 refits" in text
