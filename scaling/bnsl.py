@@ -57,7 +57,9 @@ exact in the linear parameters, and much faster).
    function evaluations; the candidates then within 5 % of the best are
    polished to convergence, and the best result wins.  On every fourth
    benchmark curve (23) this matched the best of 40 random-start local fits
-   to within 1e-13 (tests/test_bnsl.py checks four curves).
+   to within 1e-13 (tests/test_bnsl.py checks four curves).  It is not a proof
+   of global optimality: the book's sensitivity chapter finds a few
+   (curve, start) pairs where a single descent from a random start ends lower.
 
 A ``start`` (values of :attr:`BNSL.searched_params` ``a, d1, f1``) replaces
 steps 2-3 by one polish from that point, the linear parameters being profiled
