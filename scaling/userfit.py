@@ -685,34 +685,22 @@ def _format_report(res: UserFit) -> str:
 PROG = "python -m scaling fit"
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} must satisfy 0 <= F < 1 (e.g. 0.3)")
-    return value
+def _number_type(accept, requirement: str):
+    """An argparse ``type``: a float for which ``accept(value)`` holds, else a message with ``requirement``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{text} must {requirement}")
+        return value
+    return parse
 
 
-def _level(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} must lie strictly between 0 and 1 (e.g. 0.9)")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text} must be a finite number > 0")
-    return value
+_fraction = _number_type(lambda v: 0.0 <= v < 1.0, "satisfy 0 <= F < 1 (e.g. 0.3)")
+_level = _number_type(lambda v: 0.0 < v < 1.0, "lie strictly between 0 and 1 (e.g. 0.9)")
+_positive = _number_type(lambda v: math.isfinite(v) and v > 0, "be a finite number > 0")
 
 
 def _count(text: str) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from . import plotting
 from .laws import LAWS
 
-__all__ = ["plot_user_fit", "save_user_fit_plot"]
+__all__ = ["plot_user_fit", "plot_user_fit_panels", "save_user_fit_plot"]
 
 # Laws without a colour in the book's palette (the later ones) take these, in order.
 _SPARE_COLORS = ("tab:red", "tab:purple", "tab:olive", "tab:cyan")
@@ -67,6 +67,27 @@ def plot_user_fit(result, ax=None, *, laws=None, num: int = 200, band: bool = Tr
                                                  "bootstrap bands")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+def plot_user_fit_panels(results, x, loss, *, panel_size=(4.0, 3.8)):
+    """One :func:`plot_user_fit` panel per fit, side by side, with the curve's points that a fit
+    did not see drawn as crosses.
+
+    ``results`` maps a number ``k`` of leading points to the fit made on ``x[:k], loss[:k]``; only
+    the first panel keeps its legend and y label.
+    """
+    if not results:
+        raise ValueError("nothing to plot: results is empty; pass {k: fit_user_curve(x[:k], loss[:k], ...)}.")
+    x, loss = np.asarray(x, float), np.asarray(loss, float)
+    fig, axes = plt.subplots(1, len(results), figsize=(panel_size[0] * len(results), panel_size[1]),
+                             sharey=True, layout="constrained", squeeze=False)
+    for i, (ax, (k, res)) in enumerate(zip(axes.flat, results.items())):
+        plot_user_fit(res, ax=ax, title=f"first {k} points")
+        ax.scatter(x[k:], loss[k:], marker="x", color=plotting.COLORS["held_out"], zorder=4)
+        if i:
+            ax.get_legend().remove()
+            ax.set_ylabel("")
+    return fig
 
 
 def save_user_fit_plot(result, path, **kwargs) -> Path:

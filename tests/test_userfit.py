@@ -236,3 +236,19 @@ def test_report_warns_when_most_refits_fail():
     assert res.fits["BNSL"].n_ok < 10
     text = res.report()
     assert text.count("warning: only") == 1 and f"only {res.fits['BNSL'].n_ok} of 20 refits" in text
+
+
+def test_panels_show_one_fit_each_and_the_unseen_points():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from scaling.userfit_plots import plot_user_fit_panels
+
+    x, y = m2_curve(noise=0.01)
+    fits = {k: fit_user_curve(x[:k], y[:k], laws="M1", n_boot=5) for k in (6, 9)}
+    fig = plot_user_fit_panels(fits, x, y)
+    left, right = fig.axes[:2]
+    assert left.get_title() == "first 6 points" and right.get_legend() is None and right.get_ylabel() == ""
+    assert len(left.collections[-1].get_offsets()) == 6  # the crosses: the 6 points the 6-point fit did not see
+    with pytest.raises(ValueError, match="results is empty"):
+        plot_user_fit_panels({}, x, y)
