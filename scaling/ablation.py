@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .evaluate import DOMAIN_ORDER, run_benchmark, win_fractions
+from .evaluate import DOMAIN_ORDER, run_benchmark, truncate_rmse, win_fractions
 
 __all__ = ["AlphaAblation", "alpha_ablation", "ablation_summary"]
 
@@ -46,16 +46,12 @@ def alpha_ablation(bench, search: str = "global") -> AlphaAblation:
     return AlphaAblation(table, base, with_fixed)
 
 
-def _truncate(values: pd.Series, decimals: int | None) -> pd.Series:
-    return values if decimals is None else np.floor(values * 10.0**decimals + 1e-9)
-
-
 def ablation_summary(ablation: AlphaAblation, decimals: int | None = 3) -> pd.DataFrame:
     """Per domain: median RMSE of each variant, how often each is better (RMSE truncated to
     ``decimals`` decimals as in the win rule), and M4's win fraction against M1-M3 with each variant."""
     rows, table = [], ablation.table
-    learned = _truncate(table["rmse_learned"], decimals)
-    fixed = _truncate(table["rmse_fixed"], decimals)
+    learned = truncate_rmse(table["rmse_learned"], decimals)
+    fixed = truncate_rmse(table["rmse_fixed"], decimals)
     wins_learned = win_fractions(ablation.results_learned, decimals=decimals)["M4"]
     wins_fixed = win_fractions(ablation.results_fixed, decimals=decimals)["M4"]
     for domain in [d for d in DOMAIN_ORDER if d in set(table["domain"])]:

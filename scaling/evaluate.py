@@ -13,7 +13,7 @@ from ._checks import as_positive_array
 from .laws import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 
 __all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions",
-           "WIN_RULES", "FAILED_RMSE"]
+           "truncate_rmse", "WIN_RULES", "FAILED_RMSE"]
 
 # The released notebook scores a failed fit as RMSE 1 (far worse than any real fit).
 FAILED_RMSE = 1.0
@@ -115,6 +115,19 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
     return frame.reindex(columns=columns + extra + tail)
 
 
+def truncate_rmse(values, decimals: int | None):
+    """RMSEs truncated (not rounded) to ``decimals`` decimals, as the released notebook compares them.
+
+    ``decimals=None`` returns ``values`` unchanged.  The tiny nudge keeps a value such as 0.003, which
+    floating point stores as 0.0029999999999999996, from dropping to 0.002.  Works on arrays, Series
+    and DataFrames alike.
+    """
+    if decimals is None:
+        return values
+    factor = 10.0**decimals
+    return np.floor(values * factor + 1e-9) / factor
+
+
 def win_fractions(results: pd.DataFrame, rule: str = "split", decimals: int | None = 3) -> pd.DataFrame:
     """Fraction of each domain's curves on which each law extrapolates best (Figure 1, bottom).
 
@@ -130,11 +143,7 @@ def win_fractions(results: pd.DataFrame, rule: str = "split", decimals: int | No
         raise ValueError(f"results lack column(s) {sorted(missing)}; pass the frame from run_benchmark().")
     table = results.set_index(["domain", "task", "model", "law"])["rmse"].unstack("law")
     scores = table.fillna(FAILED_RMSE).to_numpy(dtype=float)
-    if decimals is not None:
-        # Truncate (not round), as the notebook does; the tiny nudge keeps a value such as 0.003 that
-        # floating point stores as 0.0029999999999999996 from dropping to 0.002.
-        factor = 10.0**decimals
-        scores = np.floor(scores * factor + 1e-9) / factor
+    scores = truncate_rmse(scores, decimals)
     best = scores.min(axis=1, keepdims=True)
     tied = scores == best
     credit = tied / tied.sum(axis=1, keepdims=True) if rule == "split" else tied.astype(float)

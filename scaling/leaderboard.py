@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .evaluate import DOMAIN_ORDER, FAILED_RMSE, WIN_RULES, win_fractions
+from .evaluate import DOMAIN_ORDER, FAILED_RMSE, WIN_RULES, truncate_rmse, win_fractions
 from .laws import LAWS, resolve_law_name
 
 __all__ = ["RULE_VARIANTS", "RESAMPLE_MODES", "POOLED", "leaderboard", "rule_rankings", "BootstrapRMSE",
@@ -219,9 +219,7 @@ def bootstrap_rmse(results: pd.DataFrame, bench, laws: Sequence[str] | None = No
 
 def _beats(a: np.ndarray, b: np.ndarray, decimals: int | None) -> np.ndarray:
     """1 where a < b, 1/2 on a tie, 0 otherwise (after truncation to ``decimals`` if given)."""
-    if decimals is not None:
-        f = 10.0**decimals
-        a, b = np.floor(a * f + 1e-9) / f, np.floor(b * f + 1e-9) / f
+    a, b = truncate_rmse(a, decimals), truncate_rmse(b, decimals)
     return (a < b) + 0.5 * (a == b)
 
 

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .evaluate import truncate_rmse
+
 __all__ = ["sci", "winner_mask", "results_table", "style_table", "LAW_COLUMNS"]
 
 LAW_COLUMNS = ("M1", "M2", "M3", "M4")
@@ -50,8 +52,7 @@ def winner_mask(rmse: pd.DataFrame, se: pd.DataFrame | None = None, rule: str = 
     if rule not in ("best", "within-se"):
         raise ValueError(f"unknown rule {rule!r}; use 'best' or 'within-se'.")
     scores = rmse.fillna(1.0)
-    if decimals is not None:
-        scores = np.floor(scores * 10.0**decimals + 1e-9) / 10.0**decimals
+    scores = truncate_rmse(scores, decimals)
     best = scores.min(axis=1)
     if rule == "best":
         return scores.eq(best, axis=0)

@@ -117,3 +117,12 @@ def test_every_law_reports_an_exponent_and_its_objective(bench):
     assert chin.objective_ == chin.huber_loss_ != chin.loss_
     m2 = law_for_domain("M2", "LM").fit(curve.x_fit, curve.loss_fit)
     assert m2.objective_ == m2.loss_
+
+
+def test_truncate_rmse_truncates_like_the_released_notebook():
+    from scaling.evaluate import truncate_rmse
+
+    assert truncate_rmse(np.array([0.0129, 0.003, 0.0029999999999999996]), 3).tolist() == [0.012, 0.003, 0.003]
+    series = pd.Series([0.01234])
+    assert truncate_rmse(series, None) is series
+    assert truncate_rmse(series, 2).iloc[0] == pytest.approx(0.01)
