@@ -51,8 +51,8 @@ def rmse_standard_error(y_true, y_pred) -> float:
 def fit_curve(curve, law: str, keep_predictions: bool = False, **settings) -> dict:
     """Fit one law (configured for the curve's domain) on the fit part; score it on the held-out part.
 
-    Returns a flat dict: rmse, se, fit_seconds, converged, train_loss, the
-    parameters, and ``error`` (the message of a failed fit, else "").  With
+    Returns a flat dict: rmse, se, fit_seconds, converged, train_loss,
+    objective (what the optimiser minimised: ``objective_``), the parameters, and ``error`` (the message of a failed fit, else "").  With
     ``keep_predictions``, ``pred`` holds the predicted loss at each held-out
     point (``curve.x_test`` order; ``None`` for a failed fit).
     """
@@ -66,13 +66,13 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, **settings) -> di
         pred = fitted.predict(curve.x_test)
         rmse = extrapolation_rmse(curve.loss_test, pred)
         se = rmse_standard_error(curve.loss_test, pred)
-        row.update(rmse=rmse, se=se, converged=fitted.converged_, train_loss=fitted.loss_, **fitted.params_,
-                   error="")
+        row.update(rmse=rmse, se=se, converged=fitted.converged_, train_loss=fitted.loss_,
+                   objective=fitted.objective_, **fitted.params_, error="")
         row.setdefault("c", fitted.c_)  # BNSL names its exponents c0, c1: c is its asymptotic one
         if keep_predictions:
             row["pred"] = pred
     except ValueError as exc:  # a curve the law cannot fit is scored as a failure, not hidden
-        row.update(rmse=np.nan, se=np.nan, converged=False, train_loss=np.nan, error=str(exc))
+        row.update(rmse=np.nan, se=np.nan, converged=False, train_loss=np.nan, objective=np.nan, error=str(exc))
     row["fit_seconds"] = time.perf_counter() - start
     return row
 
@@ -107,7 +107,7 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
                 print(f"\r  fitted {done:4d}/{total} ({curve.domain:>3}) in {time.perf_counter() - start:6.2f} s",
                       end="\n" if done == total else "", file=stream, flush=True)
     columns = ["domain", "task", "model", "law", "rmse", "se", "fit_seconds", "converged", "train_loss",
-               "beta", "c", "eps_inf", "eps0", "alpha", "gamma"]
+               "objective", "beta", "c", "eps_inf", "eps0", "alpha", "gamma"]
     frame = pd.DataFrame(rows)
     # Parameters of later laws (BNSL's d1, f1, ...) follow the paper's, so nothing a fit reports is dropped.
     extra = [col for col in frame.columns if col not in columns and col not in ("error", "pred")]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .data import LearningCurve
-from .evaluate import DOMAIN_ORDER, extrapolation_rmse
+from .evaluate import DOMAIN_ORDER, fit_curve
 from .laws import LAWS, law_for_domain, resolve_law_name
 
 __all__ = ["FRACTIONS", "REACH_RTOL", "RELEASED_START_LAWS", "truncated_curve",
@@ -140,13 +140,9 @@ def _curve_columns(curve) -> dict:
 
 
 def _fit_and_score(curve, law: str, **settings) -> dict:
-    """Fit on ``curve``'s fitting part, score on its held-out part; a ValueError becomes ``error``."""
-    try:
-        fitted = law_for_domain(law, curve.domain, **settings).fit(curve.x_fit, curve.loss_fit)
-        rmse = extrapolation_rmse(curve.loss_test, fitted.predict(curve.x_test))
-        return {"rmse": rmse, "train_loss": float(fitted.objective_), "error": ""}
-    except ValueError as exc:
-        return {"rmse": np.nan, "train_loss": np.nan, "error": str(exc)}
+    """:func:`scaling.evaluate.fit_curve`'s score, with ``train_loss`` the minimised objective."""
+    row = fit_curve(curve, law, **settings)
+    return {"rmse": row["rmse"], "train_loss": row["objective"], "error": row["error"]}
 
 
 # ---------------------------------------------------------------------------------------------
