@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -13,11 +13,17 @@ from ._checks import as_positive_array
 from .laws import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 
 __all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions",
-           "truncate_rmse", "WIN_RULES", "FAILED_RMSE"]
+           "truncate_rmse", "WIN_RULES", "FAILED_RMSE", "FIGURE1_TIE_RULE"]
 
 # The released notebook scores a failed fit as RMSE 1 (far worse than any real fit).
 FAILED_RMSE = 1.0
 WIN_RULES = ("split", "credit-all")
+#: The tie rule of the paper's Figure 1 (bottom), per domain: its image-classification bars sum to 1
+#: (the released notebook's cell splits a tie's win among the tied laws), while its NMT, LM and
+#: BIG-Bench bars equal the share of bold cells of Tables 2 and 3 (every tied law credited in full).
+#: Pass it as ``win_fractions(results, rule=FIGURE1_TIE_RULE)``; every Figure 1 the package computes
+#: uses it.
+FIGURE1_TIE_RULE = {"IC": "split", "NMT": "credit-all", "LM": "credit-all", "BB": "credit-all"}
 DOMAIN_ORDER = ("IC", "NMT", "LM", "BB")
 
 
@@ -128,16 +134,20 @@ def truncate_rmse(values, decimals: int | None):
     return np.floor(values * factor + 1e-9) / factor
 
 
-def win_fractions(results: pd.DataFrame, rule: str = "split", decimals: int | None = 3) -> pd.DataFrame:
+def win_fractions(results: pd.DataFrame, rule="split", decimals: int | None = 3) -> pd.DataFrame:
     """Fraction of each domain's curves on which each law extrapolates best (Figure 1, bottom).
 
     rule ``"split"`` is the released notebook's: RMSEs are truncated to
     ``decimals`` decimals (``None``: no truncation), a failed fit counts as
     RMSE 1, and a tie shares one win among the tied laws, so a domain's row
     sums to 1.  Rule ``"credit-all"`` gives every tied law a full win.
+    ``rule`` may also map each domain to its rule, e.g. :data:`FIGURE1_TIE_RULE`
+    (the paper's Figure 1); a domain missing from the mapping raises ValueError.
     """
-    if rule not in WIN_RULES:
-        raise ValueError(f"unknown rule {rule!r}; choose one of {WIN_RULES}.")
+    rules = dict(rule) if isinstance(rule, Mapping) else None
+    for r in (rules.values() if rules is not None else [rule]):
+        if r not in WIN_RULES:
+            raise ValueError(f"unknown rule {r!r}; choose one of {WIN_RULES}.")
     missing = {"domain", "task", "model", "law", "rmse"} - set(results.columns)
     if missing:
         raise ValueError(f"results lack column(s) {sorted(missing)}; pass the frame from run_benchmark().")
@@ -146,7 +156,15 @@ def win_fractions(results: pd.DataFrame, rule: str = "split", decimals: int | No
     scores = truncate_rmse(scores, decimals)
     best = scores.min(axis=1, keepdims=True)
     tied = scores == best
-    credit = tied / tied.sum(axis=1, keepdims=True) if rule == "split" else tied.astype(float)
+    domains = table.index.get_level_values("domain")
+    if rules is not None:
+        unknown = sorted(set(domains) - set(rules))
+        if unknown:
+            raise ValueError(f"rule mapping has no entry for domain(s) {unknown}; it covers {sorted(rules)}.")
+        split = np.array([rules[d] == "split" for d in domains], dtype=bool)[:, None]
+    else:
+        split = np.full((len(domains), 1), rule == "split")
+    credit = np.where(split, tied / tied.sum(axis=1, keepdims=True), tied.astype(float))
     wins = pd.DataFrame(credit, index=table.index, columns=table.columns)
     out = wins.groupby(level="domain").mean()
     order = [d for d in DOMAIN_ORDER if d in out.index] + [d for d in out.index if d not in DOMAIN_ORDER]
