@@ -250,10 +250,10 @@ def time_released_fits(curves, laws=None, repeats: int = 3, fast_below: float = 
     repeats = _check_count(repeats, "repeats")
     fast_below = _check_seconds(fast_below, "fast_below")
     stream = (stream or sys.stderr) if progress else None
-    from .released import _LAW_OPTIONS  # which options each law takes (so one **options serves all laws)
+    from .released import law_options  # which options each law takes (so one **options serves all laws)
 
     def opts(law):
-        return {k: v for k, v in options.items() if k in _LAW_OPTIONS[law]}
+        return {k: v for k, v in options.items() if k in law_options(law)}
 
     c0 = curves[0]
     for law in laws:  # warm-up on a very short schedule

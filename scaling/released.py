@@ -1,147 +1,122 @@
-"""Our own reimplementation of the *released* estimation algorithm, to set beside :mod:`scaling.laws`.
+"""The paper's method: an exact and fast emulation of the authors' released estimators M1-M4.
 
-:mod:`scaling.laws` fits M1-M4 *globally*: it profiles out the parameters that enter linearly and
-searches the rest on a grid before polishing. The authors' released code does something else: it
-starts from a fixed point and walks downhill with very small gradient steps, then Newton steps,
-and stops where that walk stops. This module rebuilds that procedure from the team's description
-of it (``paper-digest.md``, section 2, "As implemented in the official code"); it is written from
-that description only, not from the released source. It exists so that the book can show, curve
-by curve, what the released method computes and why it differs from the global optimum.
+The paper's numbers come from the authors' released code, not from the minimum of the loss the
+paper states (Eq. 4/5). That code starts every fit at a fixed point, walks ``eps_inf`` (and ``eps0``)
+with tiny gradient steps and then damped Newton steps, and stops where the walk stops. This module
+computes the same end point, quirks included, so that the book's reproduction chapters and the
+ledger can use *the paper's method* on the benchmark and on curves the authors never fitted.
+It was written from the step-by-step description of the released implementation
+(``released-algorithm.md`` in the team's shared folder), not from the released source, and is checked
+fit for fit against what the released code returns on the 92 benchmark curves
+(:func:`scaling.reference.load_released_outputs`).
 
-The algorithm, per law
-----------------------
-Constants: ``ERR_MARGIN = 1e-3``; initial ``c = -0.5``, ``beta = 1``, ``alpha = 0``, ``gamma = 0``.
+The algorithm (``n`` fitting points, float64, ``ERR_MARGIN = 1e-3``)
+--------------------------------------------------------------------
+* **Input.** The fitting points are keyed by ``x`` (for a repeated ``x`` the *last* loss wins) and
+  sorted by ``x``. ``min_err = min(y) - 1e-3``, ``max_err = max(y) + 1e-3``.
+* **Projection** after every step (never before the first): ``eps_inf`` into
+  ``[max(0, lo_bound - 1e-3), min_err]``; ``eps0 <- max(eps0, max_err)``, then, with an upper bound
+  ``u``, ``eps0 <- min(eps0, u + 1e-3)`` (the upper bound wins when the two cross).
+* **M1** -- one least-squares fit of ``log y`` on ``[1, log x]``.
+* **M2** -- ``eps_inf`` starts at ``min_err``. Round ``k`` (at most ``max_iterations``): least squares
+  of ``log(y - eps_inf)`` on ``[1, log x]`` gives ``(log beta, c)``; then, with ``r = log(y - eps_inf)
+  - log beta - c log x``, ``g = -mean(r / (y - eps_inf))``: for ``k < 100`` 1000 steps
+  ``eps_inf -= 1e-8 g``; for ``k >= 100`` 100 steps ``eps_inf -= 0.1 g / h`` with
+  ``h = mean((1 - r) / (y - eps_inf)^2)``, unguarded. Stop when ``|beta_k - beta_{k-1}| < 1e-10`` and
+  ``k > 101`` (``beta_{-1} = 1``).
+* **M3** -- ``y = beta (1/x + gamma)^k`` with ``k = max(0, slope)`` (we report ``c = -k``). Each round:
+  least squares of ``log y`` on ``[1, log(1/x + gamma)]``; then each per-point candidate
+  ``gamma_i = (y_i / beta)^(1/k) - 1/x_i >= 0``, in increasing ``x``, replaces ``gamma`` only if its
+  objective ``0.5 ||log y - log yhat||_2`` is *strictly* lower. Stop when ``|delta beta| < 1e-10`` (any
+  round) or after ``max_iterations``.
+* **M4** -- ``eps0`` starts at the domain's value (IC, NMT, LM 1.0; BB 1.001), unprojected; ``eps_inf``
+  at ``min_err``. **The design matrix ``[1, -log x, log(eps0_init - y)]`` is built once, with the
+  initial eps0, and never rebuilt.** Each round: non-negative least squares of ``log(y - eps_inf)`` on
+  it gives ``(log beta, -c, alpha)``, all ``>= 0`` (so ``beta >= 1``); then ``eps_inf`` and ``eps0``
+  move together by the gradients ``g_inf = -mean(r / (y - eps_inf))``, ``g_0 = -alpha mean(r / (eps0 - y))``
+  with ``r = log(y - eps_inf) - alpha log(eps0 - y) - log beta - c log x`` (current eps0): 1000 steps of
+  ``1e-8 g`` for ``k < 100``, then 100 steps of ``0.1 g / h`` with ``h_inf = mean((1 - r)/(y - eps_inf)^2)``
+  and ``h_0 = alpha mean((alpha + r)/(eps0 - y)^2)``, each coordinate moving only if its ``|h| > 1e-5``.
+  Stop as M2. Notebook calls: IC eps0 1.0 learned, upper bound 1.0; NMT and LM 1.0 learned, no bound;
+  BB 1.001 learned, upper bound 1.0. With ``update_alpha=False`` (the released code's only fixed-
+  exponent path) the matrix is ``[1, -log x]``, the label ``log(y - eps_inf) - log(eps0 - y)``, and alpha
+  stays 0 everywhere else: the prediction is M2's.
+* **Prediction** -- M4 is implicit: with ``b = eps0 - eps_inf`` and ``f = beta x^c`` the released code
+  picks, on ``linspace(0, b, 10000)``, the first ``w`` minimising ``|w - f (b - w)^alpha|``; if
+  ``|alpha| < 1e-5`` it returns ``eps_inf + f``.
+* **Scoring** (the notebook) -- every held-out row counts, duplicates included; RMSE of the log loss
+  and the "standard error" ``sqrt(mu + std(e)/sqrt(n)) - sqrt(mu)`` (:mod:`scaling.evaluate`).
 
-* **M1** -- one ordinary least-squares fit of ``log y`` on ``[1, log x]``.
-* **M2** -- start at ``eps_inf = min(y) - 1e-3``. Each outer iteration (at most ``max_iterations``
-  = 10,000) first solves the *unconstrained* least squares of ``log(y - eps_inf)`` on
-  ``[1, log x]`` for ``(log beta, c)``, then moves ``eps_inf``:
+How it is fast
+--------------
+The released code spends 2-40 s per M2/M4 fit (1,647 s for the 368 benchmark fits) on 10^5 gradient
+steps and up to 10^6 Newton steps, each a handful of numpy calls. Here each fit is a compiled loop
+(:mod:`scaling._released_kernels`, numba) that takes *the same steps*; within a round the gradient is
+evaluated from a Taylor model in the step's offset whose coefficients are power sums over the points,
+recentred whenever the offset reaches 1/1000 of the smallest gap, so a step costs a few dozen
+multiplications instead of ``n`` logarithms. ``walk="literal"`` evaluates every step from the points,
+as the released code does (about 20x slower); the tests check that the two agree. The non-negative
+least squares uses the Gram matrix of the fixed columns. Curves run on every core in parallel.
 
-  - outer iterations 0-99: 1000 gradient-descent epochs with learning rate ``lr`` (1e-8), using
-    ``g = -mean(r / (y - eps_inf))`` with ``r = log(y - eps_inf) - log(beta x^c)``;
-  - from outer iteration 100 on: 100 damped Newton steps ``eps_inf -= 0.1 g / h`` with the second
-    derivative ``h = mean((1 - r) / (y - eps_inf)^2)``.
-
-  ``eps_inf`` is projected onto ``[max(0, lo_bound - 1e-3), min(y) - 1e-3]`` after every step.
-  The loop stops when ``|beta_k - beta_{k-1}| < 1e-10``, a test made only once the Newton phase
-  has begun.
-* **M3** -- (code convention ``y = beta (1/x + gamma)^k`` with ``k >= 0``; we report ``c = -k``).
-  Start at ``gamma = 0``. Each outer iteration solves the least squares of ``log y`` on
-  ``[1, log(1/x + gamma)]`` and clips ``k`` at 0 (the intercept is kept as fitted), then picks
-  ``gamma`` from the per-point candidates ``gamma_i = (y_i / beta)^(1/k) - 1/x_i``, which fit point
-  ``i`` exactly: among the non-negative ones, the one with the smallest Eq. 5 loss at the current
-  ``(beta, k)`` -- provided it beats the current ``gamma`` (``keep_gamma=True``, our reading; with
-  ``keep_gamma=False`` the best candidate is always taken). If there is no such candidate (or
-  ``k = 0``) ``gamma`` stays. Stop when ``|delta beta| < 1e-10``.
-* **M4** -- start at ``eps_inf = min(y) - 1e-3`` and at the domain's ``eps0`` (projected). Each
-  outer iteration solves a *non-negative* least squares (:func:`scipy.optimize.nnls`, no
-  separate intercept) of ``log(y - eps_inf)`` on ``[1, -log x, log(eps0 - y)]``: all three
-  coefficients ``(log beta, -c, alpha)`` are ``>= 0``, so ``beta >= 1`` -- a quirk of the
-  released code, not a constraint of the paper. Then ``eps_inf`` and (if ``update_eps0``)
-  ``eps0`` move together, by gradient descent (as M2; ``g0 = -alpha mean(r / (eps0 - y))``) and
-  then Newton steps (``h0 = alpha mean((alpha + r) / (eps0 - y)^2)``). Projections:
-  ``eps_inf`` in ``[0, min(y) - 1e-3]``; ``eps0 >= max(y) + 1e-3`` and, with an ``up_bound``,
-  ``eps0 <= up_bound + 1e-3``. With ``update_alpha=False`` the exponent is fixed (``alpha=1``
-  by default) and ``log(y - eps_inf) - alpha log(eps0 - y)`` is regressed on ``[1, -log x]``,
-  again with non-negative coefficients. The stopping rule is that of M2.
-* **M4 prediction** -- the law is implicit in ``y``. With ``w = y - eps_inf``,
-  ``b = eps0 - eps_inf`` and ``f = beta x^c``, pick the ``w`` of a 10,000-point even grid on
-  ``[0, b]`` with the smallest ``|w - f (b - w)^alpha|``; if ``|alpha| < 1e-5`` return
-  ``eps_inf + beta x^c`` instead.
-
-Choices the description leaves open (ours, stated so they can be varied)
-------------------------------------------------------------------------
-* The initial ``eps_inf`` and ``eps0`` are projected before the first step, like every later
-  value (for LM the first loss is 0.999, so ``eps0 = 1`` becomes ``max(y) + 1e-3``).
-* Gradient and Newton updates of ``eps_inf`` and ``eps0`` are simultaneous (a diagonal Newton
-  step uses both gradients of the same point).
-* A Newton step whose ratio ``g / h`` is not finite (``h = 0``, e.g. ``alpha = 0`` for ``eps0``)
-  is skipped; ``h < 0`` is used as it is (Newton then climbs towards a maximum, as a plain
-  Newton iteration would). ``hessian="gauss-newton"`` replaces ``h`` by its always-positive
-  Gauss-Newton part, ``mean(1/(y - eps_inf)^2)`` (``alpha^2 mean(1/(eps0 - y)^2)``), as a variant.
-* A fixed ``eps0`` (``update_eps0=False``, the paper's stated recipe) is still projected once.
-* M3's current ``gamma`` competes with the candidates (``keep_gamma``). Measured on NMT, this
-  reading stops after 5-26 rounds near the paper's M3 values (8.92e-2 for '6 Enc, 6 Dec', paper
-  8.9e-2); always taking the best candidate instead cycles for 10,000 rounds and reproduces
-  none of them.
-* Repeated ``x`` values are fitted once (the released notebook keys the fitting points by ``x``);
-  the held-out points are scored as given (with the LM duplicates kept, every copy counts in the
-  standard error).
-
-What it reproduces (measured on the released data; details in the book)
------------------------------------------------------------------------
-Against the paper's Tables 2-3 (80 RMSE cells), this reimplementation reproduces 39 cells at the
-printed rounding and 16 more within the printed error, where the package's global fits reproduce
-29 and 15. With the LM curves fitted on the common cut :data:`LM_TABLE2_FIT_X_MAX` (and ``eps0``
-fixed for M4, the paper's stated recipe) it reproduces 48 and 14 more within error: M1, M2 and
-M3 almost everywhere. What stays different: most M4 cells of NMT and BIG-Bench, LM 1.68e+07
-M2/M3, the "Decoder-only" NMT row (a copy of the "6 Enc, 6 Dec" row in the paper), and the "±"
-column, which is about three times the released formula's value under every variant we tried.
-
-Speed
------
-The gradient-descent walk is sequential, so it cannot be vectorised over time; it *can* be over
-curves. :func:`fit_released_batch` runs many curves of one law at once on padded arrays (each
-curve keeps its own iteration count and stops on its own), and :func:`run_released_benchmark`
-fits every (domain, law) group as one batch. :func:`fit_released` is a batch of one; a single
-curve (or the last one left running in a batch) goes through a scalar kernel that does the same
-arithmetic with Python floats and 1-D ``dot`` products, 3-4x faster than the batch kernel on one row.
-Measured CPU time per single fit (2-core machine): M1 < 1 ms, M3 1-10 ms; M2 0.6 s (IC, converged
-after 436 rounds) to 8 s (all 10,000 rounds); M4 3.6 s (IC, 2,409 rounds) to 17-18 s (all 10,000
-rounds). The whole benchmark (368 fits) takes about 8 minutes: IC in 3.3 min as 72-curve batches,
-NMT + LM + BB in 4.7 min.
+Agreement with the released code's outputs
+------------------------------------------
+All 368 (curve, law) fits of the benchmark agree with ``released_outputs.csv``: RMSE within 1e-5 absolute
+and every parameter within 1e-4 relative (measured: largest RMSE difference about 3e-11, largest
+parameter difference about 3e-6 relative, on LM 2.62e+08 M4, which runs to the 10,000-round cap).
+No fit is listed as an exception. (The 10,000-point grid of the M4 prediction could in principle
+flip a held-out prediction by one grid step, about 1e-4 of ``eps0 - eps_inf``; it does not on the
+benchmark.)
 
 Public API
 ----------
-``fit_released(law, x, y, domain, **options)`` -> dict(params, loss, n_iter, seconds, converged,
-skipped_newton_steps)
-``fit_released_batch(law, xs, ys, domain, **options)`` -> list of such dicts
+``fit_released(law, x, y, domain, **options)`` -> dict(params, loss, n_iter, seconds, converged)
+``fit_released_batch(law, xs, ys, domain, **options)`` -> list of such dicts (curves in parallel)
 ``predict_released(law, params, x, grid_size=10_000)`` -> predictions
-``run_released_benchmark(bench, laws=..., domains=..., progress=True, **options)`` -> DataFrame with
-the columns of :func:`scaling.evaluate.run_benchmark` (plus ``n_iter`` and three alternative
-standard errors, see :func:`standard_error`).
-``standard_error(y_true, y_pred, method)`` -> the "±" under several definitions.
-``rescore(results, bench)`` -> the same fits scored on another bench (e.g. with duplicates kept).
-``cut_fit(curves, fit_x_max)`` and ``LM_TABLE2_FIT_X_MAX`` -> curves with a shorter fitting part
-(the LM split under which the paper's Table 2 M1 column is reproduced).
+``run_released_benchmark(bench, laws=..., domains=..., progress=True, **options)`` -> DataFrame with the
+columns of :func:`scaling.evaluate.run_benchmark` plus ``n_iter`` and three alternative standard
+errors (:func:`standard_error`).
+``standard_error``, ``rescore``, ``cut_fit`` and ``LM_TABLE2_FIT_X_MAX``: scoring variants and the
+LM common fitting window, for the protocol variants the paper leaves open.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
 
 from ._checks import as_positive_array, check_curve
 from .evaluate import extrapolation_rmse, rmse_standard_error
 
 __all__ = [
-    "ERR_MARGIN", "DEFAULTS", "M4_DOMAIN_CALLS", "SE_METHODS", "LAWS_RELEASED",
+    "ERR_MARGIN", "DEFAULTS", "M4_DOMAIN_CALLS", "SE_METHODS", "LAWS_RELEASED", "WALKS",
     "fit_released", "fit_released_batch", "predict_released", "released_training_loss",
-    "run_released_benchmark", "rescore", "standard_error", "options_for", "cut_fit", "CurveSplit",
-    "LM_TABLE2_FIT_X_MAX",
+    "run_released_benchmark", "rescore", "standard_error", "options_for", "law_options", "cut_fit",
+    "CurveSplit", "LM_TABLE2_FIT_X_MAX",
 ]
 
 ERR_MARGIN = 1e-3
 LAWS_RELEASED = ("M1", "M2", "M3", "M4")
-#: The released code's optimiser settings (digest section 2).
+WALKS = ("taylor", "literal")
+#: The released code's optimiser settings.
 DEFAULTS = dict(
     lr=1e-8,              # gradient-descent learning rate (the paper's text says 1e-7)
-    gd_iterations=100,    # outer iterations that use gradient descent, before Newton
-    gd_epochs=1000,       # gradient steps per outer iteration
+    gd_iterations=100,    # outer rounds that use gradient descent, before Newton
+    gd_epochs=1000,       # gradient steps per round
     newton_lr=0.1,        # damping of the Newton steps
-    newton_steps=100,     # Newton steps per outer iteration
-    tol=1e-10,            # stop when |beta_k - beta_{k-1}| < tol (after Newton has begun)
+    newton_steps=100,     # Newton steps per round
+    tol=1e-10,            # stop when |beta_k - beta_{k-1}| < tol ...
+    stop_after=101,       # ... and the round index k > stop_after (M2 and M4; M3 stops at any round)
     max_iterations=10_000,
-    hessian="exact",      # or "gauss-newton"
     lo_bound=0.0,         # M2 only: eps_inf >= max(0, lo_bound - ERR_MARGIN)
-    keep_gamma=True,      # M3 only: the current gamma competes with the per-point candidates
+    walk="taylor",        # how each step's gradient is evaluated (same steps either way)
 )
 #: How the released notebook calls M4 in each domain: eps0 is the initial value, learned
 #: (update_eps0) and capped at up_bound + ERR_MARGIN when up_bound is given.
@@ -151,41 +126,48 @@ M4_DOMAIN_CALLS = {
     "LM": dict(eps0=1.0, update_eps0=True, up_bound=None),
     "BB": dict(eps0=1.001, update_eps0=True, up_bound=1.0),
 }
-M4_DEFAULTS = dict(update_alpha=True, alpha=1.0)
+_WALK_OPTIONS = ("lr", "gd_iterations", "gd_epochs", "newton_lr", "newton_steps", "tol", "stop_after",
+                 "max_iterations", "walk")
 _LAW_OPTIONS = {
     "M1": (),
-    "M2": ("lr", "gd_iterations", "gd_epochs", "newton_lr", "newton_steps", "tol", "max_iterations",
-           "hessian", "lo_bound"),
-    "M3": ("tol", "max_iterations", "keep_gamma"),
-    "M4": ("lr", "gd_iterations", "gd_epochs", "newton_lr", "newton_steps", "tol", "max_iterations",
-           "hessian", "eps0", "update_eps0", "up_bound", "update_alpha", "alpha"),
+    "M2": _WALK_OPTIONS + ("lo_bound",),
+    "M3": ("tol", "max_iterations"),
+    "M4": _WALK_OPTIONS + ("eps0", "update_eps0", "up_bound", "update_alpha"),
 }
 _ALL_OPTIONS = sorted({o for opts in _LAW_OPTIONS.values() for o in opts})
 #: The released M4 prediction falls back to M2's formula below this |alpha|.
 ALPHA_ZERO = 1e-5
+#: The Newton step of M4 moves a coordinate only where its second derivative exceeds this.
+NEWTON_GUARD = 1e-5
 PREDICT_GRID = 10_000
 SE_METHODS = ("released", "ddof1", "delta", "bootstrap")
-_HESSIANS = ("exact", "gauss-newton")
+_N_PARAMS = {"M1": 2, "M2": 3, "M3": 3, "M4": 3}
 
 
 # ---------------------------------------------------------------------------------------------
 # Options
 # ---------------------------------------------------------------------------------------------
 
+def law_options(law: str) -> tuple[str, ...]:
+    """The option names that ``law`` takes (see :data:`DEFAULTS` and :data:`M4_DOMAIN_CALLS`)."""
+    if law not in _LAW_OPTIONS:
+        raise ValueError(f"unknown law {law!r}; choose one of {list(_LAW_OPTIONS)}.")
+    return _LAW_OPTIONS[law]
+
+
 def options_for(law: str, domain: str | None = None, **options) -> dict:
     """The complete option set of ``law`` (defaults, the domain's M4 call, then ``options``).
 
     Raises ValueError for an unknown law, domain or option name, or an option the law does not use.
     """
-    if law not in _LAW_OPTIONS:
-        raise ValueError(f"unknown law {law!r}; choose one of {list(_LAW_OPTIONS)}.")
+    allowed = law_options(law)
     unknown = sorted(set(options) - set(_ALL_OPTIONS))
     if unknown:
         raise ValueError(f"unknown option(s) {unknown}; the released algorithm takes {_ALL_OPTIONS}.")
-    unused = sorted(set(options) - set(_LAW_OPTIONS[law]))
+    unused = sorted(set(options) - set(allowed))
     if unused:
-        raise ValueError(f"{law} does not use option(s) {unused}; it takes {list(_LAW_OPTIONS[law]) or 'none'}.")
-    opts = {k: v for k, v in DEFAULTS.items() if k in _LAW_OPTIONS[law]}
+        raise ValueError(f"{law} does not use option(s) {unused}; it takes {list(allowed) or 'none'}.")
+    opts = {k: v for k, v in DEFAULTS.items() if k in allowed}
     if law == "M4":
         if domain is None and "eps0" not in options:
             raise ValueError("M4 needs a domain (IC, NMT, LM or BB) to pick the released eps0 settings, "
@@ -196,352 +178,102 @@ def options_for(law: str, domain: str | None = None, **options) -> dict:
             opts.update(M4_DOMAIN_CALLS[domain])
         else:
             opts.update(update_eps0=True, up_bound=None)
-        opts.update(M4_DEFAULTS)
+        opts["update_alpha"] = True
     opts.update(options)
-    if "hessian" in opts and opts["hessian"] not in _HESSIANS:
-        raise ValueError(f"hessian must be one of {_HESSIANS}, got {opts['hessian']!r}.")
+    if "walk" in opts and opts["walk"] not in WALKS:
+        raise ValueError(f"walk must be one of {WALKS}, got {opts['walk']!r}.")
     for key in ("lr", "newton_lr", "tol"):
         if key in opts and not (np.isfinite(opts[key]) and opts[key] > 0):
             raise ValueError(f"{key} must be a positive number, got {opts[key]!r}.")
-    for key in ("gd_iterations", "gd_epochs", "newton_steps", "max_iterations"):
-        if key in opts and (int(opts[key]) != opts[key] or opts[key] < 0):
-            raise ValueError(f"{key} must be a non-negative integer, got {opts[key]!r}.")
-    if "max_iterations" in opts and opts["max_iterations"] < 1:
-        raise ValueError("max_iterations must be at least 1.")
+    for key in ("gd_iterations", "gd_epochs", "newton_steps", "max_iterations", "stop_after"):
+        if key in opts and (int(opts[key]) != opts[key] or opts[key] < (1 if key == "max_iterations" else 0)):
+            raise ValueError(f"{key} must be a {'positive' if key == 'max_iterations' else 'non-negative'} "
+                             f"integer, got {opts[key]!r}.")
+    if "lo_bound" in opts and not np.isfinite(opts["lo_bound"]):
+        raise ValueError(f"lo_bound must be a finite number, got {opts['lo_bound']!r}.")
     if law == "M4":
         if not (np.isfinite(opts["eps0"]) and opts["eps0"] > 0):
             raise ValueError(f"eps0 must be a positive number, got {opts['eps0']!r}.")
         if opts["up_bound"] is not None and not np.isfinite(opts["up_bound"]):
             raise ValueError(f"up_bound must be None or a finite number, got {opts['up_bound']!r}.")
-        if not opts["update_alpha"] and not (np.isfinite(opts["alpha"]) and opts["alpha"] >= 0):
-            raise ValueError(f"a fixed alpha must be a number >= 0, got {opts['alpha']!r}.")
     return opts
 
 
 # ---------------------------------------------------------------------------------------------
-# Padded batches of curves
+# One fit
 # ---------------------------------------------------------------------------------------------
 
-class _Batch:
-    """G curves padded to a common length n; weights 1/n_i on real points and 0 on padding."""
-
-    def __init__(self, xs, ys, law):
-        n_params = {"M1": 2, "M2": 3, "M3": 3, "M4": 3}[law]
-        curves = []
-        for x, y in zip(xs, ys):
-            x, y = check_curve(x, y, n_params, law)
-            # The released notebook keys the fitting points by x: a repeated x is fitted once.
-            x, first = np.unique(x, return_index=True)
-            curves.append((x, y[first]))
-        if not curves:
-            raise ValueError("no curves to fit.")
-        self.G = len(curves)
-        self.sizes = np.array([c[0].size for c in curves])
-        n = int(self.sizes.max())
-        self.mask = np.arange(n)[None, :] < self.sizes[:, None]
-        self.x = np.empty((self.G, n))
-        self.y = np.empty((self.G, n))
-        for i, (x, y) in enumerate(curves):
-            # Padding repeats the first point: finite everywhere, and it carries no weight.
-            self.x[i] = np.r_[x, np.full(n - x.size, x[0])]
-            self.y[i] = np.r_[y, np.full(n - y.size, y[0])]
-        self.w = self.mask / self.sizes[:, None]
-        self.logx = np.log(self.x)
-        self.logy = np.log(self.y)
-        self.ymin = np.where(self.mask, self.y, np.inf).min(axis=1)
-        self.ymax = np.where(self.mask, self.y, -np.inf).max(axis=1)
-        self.curves = curves
+def _fitting_points(x, y, law: str) -> tuple[np.ndarray, np.ndarray]:
+    """The released notebook's fitting points: keyed by x (the last loss of a repeated x wins), sorted."""
+    x = as_positive_array(x, "x")
+    y = as_positive_array(y, "loss")
+    if x.shape != y.shape:
+        raise ValueError(f"x and loss must have the same length, got {x.size} and {y.size}.")
+    xs, last = np.unique(x[::-1], return_index=True)
+    ys = y[::-1][last]
+    check_curve(xs, ys, _N_PARAMS[law], law)
+    return xs, ys
 
 
-def _wsum(w, v):
-    return np.einsum("ij,ij->i", w, v)
+def _kernels():
+    # Imported on first use: compiling (or loading the cached compilation) takes a moment.
+    from . import _released_kernels
+
+    return _released_kernels
 
 
-def _ols(logx, b, w):
-    """Weighted least squares of b on [1, logx], row by row: (intercept, slope)."""
-    mx = _wsum(w, logx)
-    mb = _wsum(w, b)
-    dx = logx - mx[:, None]
-    slope = _wsum(w, dx * (b - mb[:, None])) / _wsum(w, dx * dx)
-    return mb - slope * mx, slope
+def _fit_one(law: str, x: np.ndarray, y: np.ndarray, opts: dict) -> tuple[dict, int, bool]:
+    """(params in package conventions, rounds run, stopped by the beta rule) for prepared points."""
+    K = _kernels()
+    if law == "M1":
+        la, c = K.ols_line(np.log(x), np.log(y))
+        return dict(beta=math.exp(la), c=float(c)), 1, True
+    if law == "M3":
+        la, k, gamma, it, conv = K.m3_fit(x, y, float(opts["tol"]), int(opts["max_iterations"]))
+        return dict(beta=math.exp(la), c=-float(k), gamma=float(gamma)), int(it), bool(conv)
+    fast = opts["walk"] == "taylor"
+    schedule = (float(opts["lr"]), int(opts["gd_iterations"]), int(opts["gd_epochs"]), float(opts["newton_lr"]),
+                int(opts["newton_steps"]), float(opts["tol"]), int(opts["max_iterations"]))
+    lo_e = max(0.0, float(opts.get("lo_bound", 0.0)) - ERR_MARGIN)
+    if y.min() - ERR_MARGIN < lo_e:
+        raise ValueError(f"every fitting loss must exceed {lo_e + ERR_MARGIN:g} (lo_bound, plus the released "
+                         f"margin 1e-3) for eps_inf to have room; the smallest is {y.min():g}.")
+    if law == "M2":
+        la, c, e, it, conv = K.m2_fit(x, y, *schedule, float(opts["lo_bound"]), int(opts["stop_after"]),
+                                      fast, K.M_TERMS, K.RHO)
+        return dict(beta=math.exp(la), c=float(c), eps_inf=float(e)), int(it), bool(conv)
+    eps0 = float(opts["eps0"])
+    lo0 = float(y.max()) + ERR_MARGIN
+    hi0 = math.inf if opts["up_bound"] is None else float(opts["up_bound"]) + ERR_MARGIN
+    if min(max(eps0, lo0), hi0) <= y.max():
+        raise ValueError(f"up_bound + 1e-3 = {hi0:g} is not above the largest fitting loss {y.max():g}, so eps0 "
+                         "has no feasible value (log(eps0 - loss) is undefined); raise up_bound or pass None.")
+    if eps0 <= y.max():
+        raise ValueError(f"M4 needs eps0 above every fitting loss (its design matrix holds log(eps0 - loss)); "
+                         f"eps0 = {eps0:g} but the largest loss is {y.max():g}.")
+    fixed_alpha = -1.0 if opts["update_alpha"] else 1.0
+    la, c, alpha, e, e0, it, conv = K.m4_fit(x, y, eps0, lo0, hi0, bool(opts["update_eps0"]), *schedule,
+                                             NEWTON_GUARD, int(opts["stop_after"]), fixed_alpha, fast,
+                                             K.M_TERMS, K.RHO)
+    params = dict(beta=math.exp(la), c=float(c), eps_inf=float(e), eps0=float(e0), alpha=float(alpha))
+    return params, int(it), bool(conv)
 
 
-# ---------------------------------------------------------------------------------------------
-# The eps_inf / eps0 walk (shared by M2 and M4)
-# ---------------------------------------------------------------------------------------------
-
-def _walk(y, w, A, alpha, e, e0, lo_e, hi_e, lo0, hi0, update_e0, steps, lr, newton, gauss_newton):
-    """``steps`` gradient (or damped Newton) steps on eps_inf (and eps0), projected after each.
-
-    Batch form: ``y, w, A`` are (g, n) with ``A = log beta + c log x``; the rest (g, 1).
-    ``alpha = 0`` and ``update_e0 = False`` give M2. Returns (e, e0, number of skipped steps).
-    :func:`_walk_one` is the same computation for one curve, with the same arithmetic in the same
-    order (``np.vecdot`` of a row equals ``dot`` of that row bit for bit), just fewer numpy calls.
-    """
-    skipped = 0
-    if not update_e0 and np.any(alpha != 0):
-        A = A + alpha * np.log(e0 - y)
-    vdot = np.vecdot
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(steps):
-            d = y - e
-            if update_e0:
-                d0 = e0 - y
-                r = np.log(d) - alpha * np.log(d0) - A
-            else:
-                r = np.log(d) - A
-            ge = -vdot(w, r / d)[:, None]
-            if update_e0:
-                g0 = -alpha * vdot(w, r / d0)[:, None]
-            skipped_now = 0
-            if newton:
-                he = vdot(w, 1.0 / (d * d) if gauss_newton else (1.0 - r) / (d * d))[:, None]
-                step = ge / he
-                if not np.isfinite(step).all():
-                    bad = ~np.isfinite(step)
-                    skipped_now += int(bad.sum())
-                    step[bad] = 0.0
-                e_new = np.minimum(np.maximum(e - lr * step, lo_e), hi_e)
-                if update_e0:
-                    if gauss_newton:
-                        h0 = alpha * alpha * vdot(w, 1.0 / (d0 * d0))[:, None]
-                    else:
-                        h0 = alpha * vdot(w, (alpha + r) / (d0 * d0))[:, None]
-                    step0 = g0 / h0
-                    if not np.isfinite(step0).all():
-                        bad = ~np.isfinite(step0)
-                        skipped_now += int(bad.sum())
-                        step0[bad] = 0.0
-                    e0_new = np.minimum(np.maximum(e0 - lr * step0, lo0), hi0)
-            else:
-                e_new = np.minimum(np.maximum(e - lr * ge, lo_e), hi_e)
-                if update_e0:
-                    e0_new = np.minimum(np.maximum(e0 - lr * g0, lo0), hi0)
-            skipped += skipped_now
-            # An exact fixed point (every curve's eps unchanged to the last bit) stays one for the
-            # remaining steps, which would repeat this step identically: skip them. (Checked every
-            # 8th step only, to keep the check cheap; the result is the same either way.)
-            if i % 8 == 7 and np.array_equal(e_new, e) and (not update_e0 or np.array_equal(e0_new, e0)):
-                skipped += skipped_now * (steps - i - 1)
-                break
-            e = e_new
-            if update_e0:
-                e0 = e0_new
-    return e, e0, skipped
+def _result(law, x, y, params, n_iter, converged, seconds) -> dict:
+    return dict(params=params, loss=released_training_loss(law, params, x, y), n_iter=n_iter,
+                converged=converged, seconds=seconds)
 
 
-def _walk_one(y, w, A, alpha, e, e0, lo_e, hi_e, lo0, hi0, update_e0, steps, lr, newton, gauss_newton):
-    """:func:`_walk` for a single curve: ``y, w, A`` 1-D, the rest Python floats (3-4x faster)."""
-    skipped = 0
-    if not update_e0 and alpha != 0:
-        A = A + alpha * np.log(e0 - y)
-    log = np.log
-    isfinite = math.isfinite
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(steps):
-            d = y - e
-            if update_e0:
-                d0 = e0 - y
-                r = log(d) - alpha * log(d0) - A
-            else:
-                r = log(d) - A
-            ge = -float(w.dot(r / d))
-            if update_e0:
-                g0 = -alpha * float(w.dot(r / d0))
-            skipped_now = 0
-            if newton:
-                he = float(w.dot(1.0 / (d * d) if gauss_newton else (1.0 - r) / (d * d)))
-                step = ge / he if he != 0.0 else math.nan
-                if not isfinite(step):
-                    skipped_now += 1
-                    step = 0.0
-                e_new = min(max(e - lr * step, lo_e), hi_e)
-                if update_e0:
-                    if gauss_newton:
-                        h0 = alpha * alpha * float(w.dot(1.0 / (d0 * d0)))
-                    else:
-                        h0 = alpha * float(w.dot((alpha + r) / (d0 * d0)))
-                    step0 = g0 / h0 if h0 != 0.0 else math.nan
-                    if not isfinite(step0):
-                        skipped_now += 1
-                        step0 = 0.0
-                    e0_new = min(max(e0 - lr * step0, lo0), hi0)
-            else:
-                e_new = min(max(e - lr * ge, lo_e), hi_e)
-                if update_e0:
-                    e0_new = min(max(e0 - lr * g0, lo0), hi0)
-            skipped += skipped_now
-            if e_new == e and (not update_e0 or e0_new == e0):  # exact fixed point, as in _walk
-                skipped += skipped_now * (steps - i - 1)
-                break
-            e = e_new
-            if update_e0:
-                e0 = e0_new
-    return e, e0, skipped
+def _timed_fit(law, x, y, opts) -> dict:
+    start = time.perf_counter()
+    params, n_iter, converged = _fit_one(law, x, y, opts)
+    return _result(law, x, y, params, n_iter, converged, time.perf_counter() - start)
 
 
-def _outer_loop(b: _Batch, opts, linear_step, state, has_e0):
-    """The released outer loop: linear solve, then the eps walk; per-curve stopping on |delta beta|.
-
-    ``linear_step(idx, state)`` returns (log beta, c, alpha) for the curves ``idx``.
-    ``state`` holds per-curve arrays e, e0, lo_e, hi_e, lo0, hi0 (shape (G,)) and update_e0 (bool).
-    """
-    G = b.G
-    loga = np.zeros(G)
-    c = np.full(G, -0.5)
-    alpha = np.zeros(G)
-    beta_prev = np.ones(G)
-    n_iter = np.zeros(G, dtype=int)
-    converged = np.zeros(G, dtype=bool)
-    skipped = np.zeros(G, dtype=int)
-    active = np.ones(G, dtype=bool)
-    gauss_newton = opts["hessian"] == "gauss-newton"
-    for it in range(opts["max_iterations"]):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        la, cc, al = linear_step(idx, state)
-        loga[idx], c[idx], alpha[idx] = la, cc, al
-        newton = it >= opts["gd_iterations"]
-        walk_args = (state["update_e0"] and has_e0, opts["newton_steps"] if newton else opts["gd_epochs"],
-                     opts["newton_lr"] if newton else opts["lr"], newton, gauss_newton)
-        if idx.size == 1:  # one curve left: the scalar kernel, on the curve's own (unpadded) points
-            i, n = idx[0], b.sizes[idx[0]]
-            A = la[0] + cc[0] * b.logx[i, :n]
-            e, e0, sk = _walk_one(b.y[i, :n], b.w[i, :n], A, float(al[0]),
-                                  *(float(state[k][i]) for k in ("e", "e0", "lo_e", "hi_e", "lo0", "hi0")),
-                                  *walk_args)
-            state["e"][i], state["e0"][i] = e, e0
-        else:
-            A = la[:, None] + cc[:, None] * b.logx[idx]
-            col = lambda k: state[k][idx][:, None]  # noqa: E731
-            e, e0, sk = _walk(b.y[idx], b.w[idx], A, al[:, None], col("e"), col("e0"), col("lo_e"),
-                              col("hi_e"), col("lo0"), col("hi0"), *walk_args)
-            state["e"][idx] = e[:, 0]
-            state["e0"][idx] = e0[:, 0]
-        skipped[idx] += sk
-        n_iter[idx] = it + 1
-        beta = np.exp(la)
-        if newton:
-            done = np.abs(beta - beta_prev[idx]) < opts["tol"]
-            converged[idx[done]] = True
-            active[idx[done]] = False
-        beta_prev[idx] = beta
-    return loga, c, alpha, n_iter, converged, skipped
-
-
-def _eps_state(b: _Batch, e0_init=None, up_bound=None, update_e0=False, lo_bound=0.0):
-    lo_e = np.full(b.G, max(0.0, lo_bound - ERR_MARGIN))
-    hi_e = b.ymin - ERR_MARGIN
-    if np.any(hi_e < lo_e):
-        raise ValueError("every loss must exceed ERR_MARGIN = 1e-3 (plus lo_bound) for eps_inf to have room.")
-    e = np.minimum(np.maximum(b.ymin - ERR_MARGIN, lo_e), hi_e)
-    lo0 = b.ymax + ERR_MARGIN
-    hi0 = np.full(b.G, np.inf) if up_bound is None else np.full(b.G, up_bound + ERR_MARGIN)
-    if np.any(hi0 < lo0):
-        raise ValueError(f"up_bound + 1e-3 = {up_bound + ERR_MARGIN:g} is below max(loss) + 1e-3 "
-                         f"= {lo0.max():g}: eps0 has no feasible value; raise up_bound or pass None.")
-    e0 = np.full(b.G, np.nan) if e0_init is None else np.minimum(np.maximum(e0_init, lo0), hi0)
-    return dict(e=e, e0=e0, lo_e=lo_e, hi_e=hi_e, lo0=lo0, hi0=hi0, update_e0=bool(update_e0))
-
-
-# ---------------------------------------------------------------------------------------------
-# The four laws
-# ---------------------------------------------------------------------------------------------
-
-def _fit_m1(b: _Batch, opts):
-    loga, c = _ols(b.logx, b.logy, b.w)
-    params = [dict(beta=float(np.exp(a)), c=float(k)) for a, k in zip(loga, c)]
-    return params, np.ones(b.G, dtype=int), np.ones(b.G, dtype=bool), np.zeros(b.G, dtype=int)
-
-
-def _fit_m2(b: _Batch, opts):
-    state = _eps_state(b, lo_bound=opts["lo_bound"])
-    state["e0"] = np.full(b.G, 2.0) + b.ymax  # unused by M2; any value above the data keeps logs finite
-
-    def linear(idx, st):
-        la, cc = _ols(b.logx[idx], np.log(b.y[idx] - st["e"][idx][:, None]), b.w[idx])
-        return la, cc, np.zeros(idx.size)
-
-    loga, c, _, n_iter, conv, skipped = _outer_loop(b, opts, linear, state, has_e0=False)
-    params = [dict(beta=float(np.exp(a)), c=float(k), eps_inf=float(e)) for a, k, e in zip(loga, c, state["e"])]
-    return params, n_iter, conv, skipped
-
-
-def _fit_m4(b: _Batch, opts):
-    state = _eps_state(b, e0_init=opts["eps0"], up_bound=opts["up_bound"], update_e0=opts["update_eps0"])
-    ones = [np.ones(s) for s in b.sizes]
-    neglogx = [-b.logx[i, :s] for i, s in enumerate(b.sizes)]
-    fixed_alpha = None if opts["update_alpha"] else float(opts["alpha"])
-
-    def linear(idx, st):
-        out = np.empty((idx.size, 3))
-        for j, i in enumerate(idx):
-            s = b.sizes[i]
-            y = b.y[i, :s]
-            lhs = np.log(y - st["e"][i])
-            gap0 = np.log(st["e0"][i] - y)
-            if fixed_alpha is None:
-                coef, _ = nnls(np.column_stack([ones[i], neglogx[i], gap0]), lhs)
-                out[j] = coef
-            else:
-                coef, _ = nnls(np.column_stack([ones[i], neglogx[i]]), lhs - fixed_alpha * gap0)
-                out[j] = (coef[0], coef[1], fixed_alpha)
-        return out[:, 0], -out[:, 1], out[:, 2]
-
-    loga, c, alpha, n_iter, conv, skipped = _outer_loop(b, opts, linear, state, has_e0=True)
-    params = [dict(beta=float(np.exp(a)), c=float(k), eps_inf=float(e), eps0=float(e0), alpha=float(al))
-              for a, k, e, e0, al in zip(loga, c, state["e"], state["e0"], alpha)]
-    return params, n_iter, conv, skipped
-
-
-def _fit_m3(b: _Batch, opts):
-    G = b.G
-    gamma = np.zeros(G)
-    loga = np.zeros(G)
-    k = np.full(G, 0.5)  # code convention: y = beta (1/x + gamma)^k, k >= 0
-    beta_prev = np.ones(G)
-    n_iter = np.zeros(G, dtype=int)
-    converged = np.zeros(G, dtype=bool)
-    active = np.ones(G, dtype=bool)
-    inv_x = 1.0 / b.x
-    keep_current = bool(opts["keep_gamma"])
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for it in range(opts["max_iterations"]):
-            idx = np.flatnonzero(active)
-            if idx.size == 0:
-                break
-            ix, ly, w, m = inv_x[idx], b.logy[idx], b.w[idx], b.mask[idx]
-            g = gamma[idx]
-            la, kk = _ols(np.log(ix + g[:, None]), ly, w)
-            kk = np.maximum(kk, 0.0)
-            loga[idx], k[idx] = la, kk
-            # Candidates: the gamma that makes each point fit exactly, at the current (beta, k).
-            cand = np.exp((ly - la[:, None]) / kk[:, None]) - ix            # (g, n)
-            ok = m & np.isfinite(cand) & (cand >= 0) & (kk[:, None] > 0)
-            cand_safe = np.where(ok, cand, 0.0)
-            # Eq. 5 loss of every candidate: residuals over the points (axis 2) for each candidate (axis 1).
-            resid = ly[:, None, :] - la[:, None, None] - kk[:, None, None] * np.log(ix[:, None, :] + cand_safe[:, :, None])
-            loss = np.einsum("gn,gcn->gc", w, resid * resid)
-            loss = np.where(ok, loss, np.inf)
-            best = np.argmin(loss, axis=1)
-            best_loss = loss[np.arange(idx.size), best]
-            has = np.isfinite(best_loss)
-            if keep_current:  # a candidate must beat the current gamma (at the same beta, k) to replace it
-                r_now = ly - la[:, None] - kk[:, None] * np.log(ix + g[:, None])
-                has &= best_loss < _wsum(w, r_now * r_now)
-            gamma[idx] = np.where(has, cand_safe[np.arange(idx.size), best], g)
-            n_iter[idx] = it + 1
-            beta = np.exp(la)
-            done = np.abs(beta - beta_prev[idx]) < opts["tol"]
-            converged[idx[done]] = True
-            active[idx[done]] = False
-            beta_prev[idx] = beta
-    params = [dict(beta=float(np.exp(a)), c=float(-kk), gamma=float(gm)) for a, kk, gm in zip(loga, k, gamma)]
-    return params, n_iter, converged, np.zeros(G, dtype=int)
-
-
-_FITTERS = {"M1": _fit_m1, "M2": _fit_m2, "M3": _fit_m3, "M4": _fit_m4}
+def _workers(n_jobs: int | None) -> int:
+    if n_jobs is None:
+        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, int(n_jobs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -568,49 +300,44 @@ def released_training_loss(law: str, params: dict, x, y) -> float:
     return float(np.mean(r**2))
 
 
-def fit_released_batch(law: str, xs, ys, domain: str | None = None, **options) -> list[dict]:
-    """Fit ``law`` with the released algorithm to several curves at once (vectorised over curves).
-
-    ``xs`` and ``ys`` are sequences of 1-D arrays (one curve each, any lengths). Every curve follows
-    exactly the iteration it would follow alone (up to floating-point rounding of the sums) and
-    stops on its own. Returns one dict per curve, as :func:`fit_released`; ``seconds`` is the wall
-    time of the whole batch divided by the number of curves.
-    """
+def fit_released_batch(law: str, xs, ys, domain: str | None = None, n_jobs: int | None = None,
+                       **options) -> list[dict]:
+    """Fit ``law`` with the released algorithm to several curves, in parallel on ``n_jobs`` threads
+    (default: every core). Each curve is fitted exactly as alone. Raises ValueError for the first
+    invalid curve (before any fitting)."""
     opts = options_for(law, domain, **options)
-    start = time.perf_counter()
-    b = _Batch(list(xs), list(ys), law)
-    params, n_iter, conv, skipped = _FITTERS[law](b, opts)
-    seconds = (time.perf_counter() - start) / b.G
-    out = []
-    for i, p in enumerate(params):
-        x, y = b.curves[i]
-        out.append(dict(params=p, loss=released_training_loss(law, p, x, y), n_iter=int(n_iter[i]),
-                        converged=bool(conv[i]), skipped_newton_steps=int(skipped[i]), seconds=seconds))
-    return out
+    curves = [_fitting_points(x, y, law) for x, y in zip(xs, ys)]
+    if not curves:
+        raise ValueError("no curves to fit.")
+    _kernels()
+    with ThreadPoolExecutor(max_workers=min(_workers(n_jobs), len(curves))) as pool:
+        return list(pool.map(lambda c: _timed_fit(law, c[0], c[1], opts), curves))
 
 
 def fit_released(law: str, x, y, domain: str | None = None, **options) -> dict:
-    """Fit one curve with our reimplementation of the released algorithm.
+    """Fit one curve as the authors' released code does (the paper's method).
 
     Parameters
     ----------
     law : "M1", "M2", "M3" or "M4"
-    x, y : the fitting part of the learning curve (x > 0, 0 < y)
+    x, y : the fitting part of the learning curve (x > 0, y > 0)
     domain : "IC", "NMT", "LM" or "BB" -- picks the notebook's M4 call (eps0, update_eps0,
-        up_bound); needed for M4 unless those are passed.
+        up_bound); needed for M4 unless ``eps0`` is passed.
     **options : see :data:`DEFAULTS` (lr, gd_iterations, gd_epochs, newton_lr, newton_steps, tol,
-        max_iterations, hessian, lo_bound), for M3 tol, max_iterations, keep_gamma, and for M4
-        also eps0, update_eps0, up_bound, update_alpha, alpha (the fixed value when
-        update_alpha=False). Unknown or unused options raise ValueError.
+        stop_after, max_iterations, walk, and for M2 lo_bound); M3 takes tol and max_iterations;
+        M4 also eps0, update_eps0, up_bound and update_alpha. Unknown or unused options raise
+        ValueError.
 
     Returns
     -------
-    dict with ``params`` (package conventions, c < 0 for every law: M1 beta, c; M2 + eps_inf;
+    dict with ``params`` (package conventions, c <= 0 for every law: M1 beta, c; M2 + eps_inf;
     M3 beta, c, gamma; M4 beta, c, eps_inf, eps0, alpha), ``loss`` (Eq. 4/5 training loss),
-    ``n_iter`` (outer iterations run), ``converged`` (stopped by the |delta beta| rule rather than
-    by max_iterations), ``skipped_newton_steps`` and ``seconds``.
+    ``n_iter`` (outer rounds run), ``converged`` (stopped by the |delta beta| rule rather than by
+    max_iterations) and ``seconds``.
     """
-    return fit_released_batch(law, [x], [y], domain, **options)[0]
+    opts = options_for(law, domain, **options)
+    px, py = _fitting_points(x, y, law)
+    return _timed_fit(law, px, py, opts)
 
 
 def predict_released(law: str, params: dict, x, grid_size: int = PREDICT_GRID) -> np.ndarray:
@@ -682,7 +409,7 @@ def standard_error(y_true, y_pred, method: str = "released", n_boot: int = 2000,
 
 _COLUMNS = ["domain", "task", "model", "law", "rmse", "se", "fit_seconds", "converged", "train_loss",
             "beta", "c", "eps_inf", "eps0", "alpha", "gamma", "error"]
-_EXTRA = ["n_iter", "skipped_newton_steps", "se_ddof1", "se_delta", "se_bootstrap"]
+_EXTRA = ["n_iter", "se_ddof1", "se_delta", "se_bootstrap"]
 
 
 def _curves_of(bench, domains):
@@ -763,19 +490,19 @@ def rescore(results: pd.DataFrame, bench) -> pd.DataFrame:
 
 
 def run_released_benchmark(bench, laws: Iterable[str] = LAWS_RELEASED, domains=None, progress: bool = True,
-                           stream=None, batch: bool = True, **options) -> pd.DataFrame:
+                           stream=None, n_jobs: int | None = None, **options) -> pd.DataFrame:
     """Fit every law with the released algorithm on every curve; score the extrapolation.
 
     ``bench`` is a :class:`scaling.data.Benchmark`, or anything with a ``curves`` list, or a list
     of curves (objects with domain, task, model, x_fit, loss_fit, x_test, loss_test).
     ``domains`` restricts to some domains. ``options`` go to :func:`fit_released`; each law takes
-    only those it uses (``lr`` affects M2 and M4, ``update_eps0`` only M4, ...).
-    ``batch=True`` fits each (domain, law) group as one vectorised batch; then ``fit_seconds`` is
-    the batch time divided by the group size. ``batch=False`` fits one curve at a time.
+    only those it uses (``lr`` affects M2 and M4, ``update_eps0`` only M4, ...). Fits run on
+    ``n_jobs`` threads (default: every core); ``fit_seconds`` is each fit's own wall time.
 
     Returns one row per (curve, law) with the columns of :func:`scaling.evaluate.run_benchmark`
-    (``se`` is the released formula) followed by ``n_iter``, ``skipped_newton_steps`` and the
-    standard errors ``se_ddof1``, ``se_delta``, ``se_bootstrap`` (see :func:`standard_error`).
+    (``se`` is the released formula) followed by ``n_iter`` and the standard errors ``se_ddof1``,
+    ``se_delta``, ``se_bootstrap`` (see :func:`standard_error`). A curve that cannot be fitted gets
+    NaN scores and its reason in ``error``.
     """
     laws = tuple(laws)
     unknown = [law for law in laws if law not in LAWS_RELEASED]
@@ -786,51 +513,42 @@ def run_released_benchmark(bench, laws: Iterable[str] = LAWS_RELEASED, domains=N
         raise ValueError(f"unknown option(s) {unknown_opts}; the released algorithm takes {_ALL_OPTIONS}.")
     stream = stream or sys.stderr
     curves = _curves_of(bench, domains)
-    groups: dict[tuple[str, str], list] = {}
-    for curve in curves:
-        for law in laws:
-            groups.setdefault((curve.domain, law), []).append(curve)
-    fits: dict[tuple, dict] = {}
-    start = time.perf_counter()
-    for (domain, law), members in groups.items():
-        opts = {k: v for k, v in options.items() if k in _LAW_OPTIONS[law]}
-        t0 = time.perf_counter()
+    jobs = [(curve, law) for curve in curves for law in laws]
+    _kernels()
+
+    def run(job):
+        curve, law = job
+        row = {"domain": curve.domain, "task": curve.task, "model": curve.model, "law": law}
         try:
-            if batch:
-                results = fit_released_batch(law, [c.x_fit for c in members], [c.loss_fit for c in members],
-                                             domain, **opts)
-            else:
-                results = [fit_released(law, c.x_fit, c.loss_fit, domain, **opts) for c in members]
-            for c, r in zip(members, results):
-                fits[c.domain, c.task, c.model, law] = r
-        except ValueError:  # a bad curve spoils its batch: fit one by one so that only the bad ones fail
-            for c in members:
-                try:
-                    fits[c.domain, c.task, c.model, law] = fit_released(law, c.x_fit, c.loss_fit, domain, **opts)
-                except ValueError as exc:
-                    fits[c.domain, c.task, c.model, law] = dict(error=str(exc))
-        if progress:
-            print(f"  released {law} on {len(members):2d} {domain} curve(s): {time.perf_counter() - t0:7.1f} s "
-                  f"(total {time.perf_counter() - start:7.1f} s)", file=stream, flush=True)
+            opts = options_for(law, curve.domain if law == "M4" else None,
+                               **{k: v for k, v in options.items() if k in _LAW_OPTIONS[law]})
+            x, y = _fitting_points(curve.x_fit, curve.loss_fit, law)
+            fit = _timed_fit(law, x, y, opts)
+        except ValueError as exc:
+            row.update(rmse=np.nan, se=np.nan, converged=False, train_loss=np.nan, error=str(exc))
+            return row
+        row.update(fit["params"], fit_seconds=fit["seconds"], converged=fit["converged"],
+                   train_loss=fit["loss"], n_iter=fit["n_iter"], error="")
+        try:
+            pred = predict_released(law, fit["params"], curve.x_test)
+            row["rmse"] = extrapolation_rmse(curve.loss_test, pred)
+            row["se"] = rmse_standard_error(curve.loss_test, pred)
+            for m in ("ddof1", "delta", "bootstrap"):
+                row[f"se_{m}"] = standard_error(curve.loss_test, pred, m)
+        except ValueError as exc:  # e.g. a non-positive prediction
+            row.update(rmse=np.nan, se=np.nan, error=str(exc))
+        return row
+
+    start = time.perf_counter()
     rows = []
-    for curve in curves:
-        for law in laws:
-            fit = fits[curve.domain, curve.task, curve.model, law]
-            row = {"domain": curve.domain, "task": curve.task, "model": curve.model, "law": law}
-            if "error" in fit:
-                row.update(rmse=np.nan, se=np.nan, converged=False, train_loss=np.nan, error=fit["error"])
-                rows.append(row)
-                continue
-            row.update(fit["params"], fit_seconds=fit["seconds"], converged=fit["converged"],
-                       train_loss=fit["loss"], n_iter=fit["n_iter"],
-                       skipped_newton_steps=fit["skipped_newton_steps"], error="")
-            try:
-                pred = predict_released(law, fit["params"], curve.x_test)
-                row["rmse"] = extrapolation_rmse(curve.loss_test, pred)
-                row["se"] = rmse_standard_error(curve.loss_test, pred)
-                for m in ("ddof1", "delta", "bootstrap"):
-                    row[f"se_{m}"] = standard_error(curve.loss_test, pred, m)
-            except ValueError as exc:  # e.g. a non-positive prediction
-                row.update(rmse=np.nan, se=np.nan, error=str(exc))
+    tty = progress and hasattr(stream, "isatty") and stream.isatty()
+    every = max(1, len(jobs) // 4)
+    with ThreadPoolExecutor(max_workers=min(_workers(n_jobs), len(jobs))) as pool:
+        for done, row in enumerate(pool.map(run, jobs), start=1):
             rows.append(row)
+            if progress and (tty or done % every == 0 or done == len(jobs)):
+                end = "\n" if (not tty or done == len(jobs)) else ""
+                lead = "\r" if tty else ""
+                print(f"{lead}  released fits: {done}/{len(jobs)} ({time.perf_counter() - start:.1f} s)",
+                      end=end, file=stream, flush=True)
     return pd.DataFrame(rows).reindex(columns=_COLUMNS + _EXTRA)

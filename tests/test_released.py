@@ -58,9 +58,6 @@ def test_m3_improves_on_m1_and_keeps_gamma_non_negative():
     m3 = fit_released("M3", x, y)
     assert m3["params"]["gamma"] >= 0 and m3["params"]["c"] <= 0
     assert m3["loss"] < 0.1 * m1["loss"]
-    # the literal reading (only the per-point candidates compete) is available as a variant
-    alt = fit_released("M3", x, y, keep_gamma=False, max_iterations=200)
-    assert alt["params"]["gamma"] >= 0
 
 
 def test_projection_bounds_hold():
@@ -109,12 +106,12 @@ def test_released_m4_has_beta_at_least_one():
     # the truth has beta < 1, which the released non-negative regression cannot represent
     x = np.logspace(1, 4, 15)
     y = _m4_curve(x, beta=0.3, c=-0.4, eps_inf=0.05, eps0=1.0, alpha=0.5)
-    for kw in ({}, dict(update_alpha=False), dict(update_alpha=False, alpha=2.0)):
+    for kw in ({}, dict(update_alpha=False)):
         p = fit_released("M4", x, y, "IC", **FAST, **kw)["params"]
         assert p["beta"] >= 1.0
         assert p["c"] <= 0.0 and p["alpha"] >= 0.0
-        if "update_alpha" in kw:
-            assert p["alpha"] == kw.get("alpha", 1.0)
+        if "update_alpha" in kw:  # the released fixed-exponent path leaves alpha at its initial 0
+            assert p["alpha"] == 0.0
     # the linear step is scipy's nnls: with eps_inf and eps0 frozen, one round gives its answer
     p = fit_released("M4", x, y, eps0=1.0, update_eps0=False, up_bound=None, max_iterations=1, gd_epochs=0)["params"]
     A = np.column_stack([np.ones_like(x), -np.log(x), np.log(1.0 - y)])
@@ -142,8 +139,8 @@ def test_options_are_validated():
         fit_released("M4", [1, 2, 3, 4], [0.9, 0.8, 0.7, 0.65])
     with pytest.raises(ValueError, match="unknown domain"):
         options_for("M4", "XX")
-    with pytest.raises(ValueError, match="hessian"):
-        options_for("M2", hessian="bfgs")
+    with pytest.raises(ValueError, match="walk must be"):
+        options_for("M2", walk="bfgs")
     with pytest.raises(ValueError, match="no feasible"):
         fit_released("M4", [1, 2, 3, 4], [0.9, 0.8, 0.7, 0.65], eps0=1.0, up_bound=0.5)
     assert options_for("M4", "BB")["eps0"] == 1.001 and options_for("M4", "NMT")["up_bound"] is None
@@ -234,17 +231,171 @@ def test_rescore_on_the_duplicated_lm_rows_keeps_rmse_and_shrinks_se(bench):
     assert (again["se"] < 0.75 * res["se"]).all()
 
 
-@pytest.mark.parametrize("newton", [False, True])
-@pytest.mark.parametrize("update_e0", [False, True])
-def test_scalar_kernel_is_the_batch_kernel_bit_for_bit(newton, update_e0):
-    from scaling.released import _walk, _walk_one
+# ---------------------------------------------------------------------------------------------
+# The emulation against the released code's own outputs, and the quirks of the algorithm
+# ---------------------------------------------------------------------------------------------
 
-    rng = np.random.default_rng(3)
-    y = np.sort(rng.uniform(0.35, 0.9, 12))[::-1].copy()
-    w = np.full(y.size, 1 / y.size)
-    A = np.log(y - 0.3) + rng.normal(0, 0.05, y.size)
-    scalars = (0.4, 0.33, 1.0, 0.0, y.min() - ERR_MARGIN, y.max() + ERR_MARGIN, np.inf)
-    rest = (update_e0, 300, 0.1 if newton else 1e-8, newton, False)
-    one = _walk_one(y, w, A, *scalars, *rest)
-    batch = _walk(y[None], w[None], A[None], *(np.array([[v]]) for v in scalars), *rest)
-    assert one[0] == batch[0][0, 0] and one[1] == batch[1][0, 0] and one[2] == batch[2]
+PARAMS = ("beta", "c", "eps_inf", "eps0", "alpha", "gamma")
+
+
+def _relative_gap(ours, ref):
+    """Largest relative parameter difference per row (absolute where the reference is ~0)."""
+    worst = np.zeros(len(ours))
+    for p in PARAMS:
+        a, b = ours[p].to_numpy(float), ref[p].to_numpy(float)
+        used = ~np.isnan(a)
+        gap = np.where(np.abs(b) > 1e-12, np.abs(a - b) / np.maximum(np.abs(b), 1e-300), np.abs(a - b))
+        worst = np.maximum(worst, np.where(used, gap, 0.0))
+    return worst
+
+
+def test_every_benchmark_fit_agrees_with_the_released_outputs():
+    """All 368 (curve, law) fits: RMSE within 1e-5, parameters within 1e-4 relative, SE likewise."""
+    import os
+
+    from scaling.data import DATA_DIR_ENV, load_benchmark
+    from scaling.reference import load_released_outputs
+
+    if not os.environ.get(DATA_DIR_ENV):
+        pytest.skip(f"set ${DATA_DIR_ENV} to the benchmark folder")
+    # The notebook scores every held-out row, duplicates included.
+    res = run_released_benchmark(load_benchmark(drop_duplicates=False), progress=False)
+    ref = load_released_outputs()
+    ref = ref.assign(c=np.where(ref["law"] == "M3", -ref["c"], ref["c"]))  # released M3 reports k = -c
+    keys = ["domain", "task", "model", "law"]
+    res = res.astype({"task": str, "model": str})
+    merged = res.merge(ref.astype({"task": str, "model": str}), on=keys, suffixes=("", "_ref"), validate="1:1")
+    assert len(merged) == 368
+    ours = merged[list(PARAMS)]
+    theirs = merged[[f"{p}_ref" for p in PARAMS]].set_axis(list(PARAMS), axis=1)
+    rmse_gap = (merged["rmse"] - merged["rmse_ref"]).abs()
+    param_gap = _relative_gap(ours, theirs)
+    bad = merged.loc[(rmse_gap > 1e-5) | (param_gap > 1e-4), keys]
+    assert bad.empty, f"fits outside tolerance:\n{bad}"
+    assert (merged["se"] - merged["se_ref"]).abs().max() < 1e-6
+    # The M2 fits that the released code runs to the 10,000-round cap run to it here too. The
+    # algorithm page names five; we find seven: the other two (IC c_25 MiX/B/16, LM 1.07e+09) are the
+    # two longest released M2 fits, so they ran to (or next to) the cap there as well.
+    capped = merged[(merged.law == "M2") & ~merged["converged"].astype(bool)]
+    named = {("IC", "bird_25", "BiT/50/1"), ("IC", "inet_25", "ViT/S/16"), ("BB", "('ling', '1-shot')", "262M"),
+             ("BB", "('qa', '1-shot')", "262M"), ("BB", "('qa', '2-shot')", "262M")}
+    assert named <= set(zip(capped.domain, capped.task, capped.model))
+    assert (capped["n_iter"] == 10_000).all() and len(capped) == 7
+    # Our round counts track the released code's fit times (a round costs it about 2 ms).
+    # (M4's time also depends on its fixed gradient phase and on n, so the link is looser.)
+    for law, least in (("M2", 0.99), ("M4", 0.85)):
+        sub = merged[merged.law == law]
+        assert np.corrcoef(sub["n_iter"], sub["fit_seconds_ref"])[0, 1] > least, law
+
+
+def _curve(n=14, seed=0, eps_inf=0.25, beta=40.0, c=-0.45, alpha=0.6, eps0=1.0, noise=0.004):
+    rng = np.random.default_rng(seed)
+    x = np.logspace(6, 9, n)
+    y = M4.from_params(beta=beta, c=c, eps_inf=eps_inf, eps0=eps0, alpha=alpha).predict(x)
+    return x, y * np.exp(rng.normal(0.0, noise, n))
+
+
+@pytest.mark.parametrize("law,domain", [("M2", None), ("M4", "IC"), ("M4", "NMT")])
+def test_the_taylor_walk_takes_the_literal_steps(law, domain):
+    x, y = _curve(seed=4)
+    short = dict(max_iterations=300)
+    fast = fit_released(law, x, y, domain, walk="taylor", **short)
+    slow = fit_released(law, x, y, domain, walk="literal", **short)
+    assert fast["n_iter"] == slow["n_iter"] and fast["converged"] == slow["converged"]
+    for key, value in slow["params"].items():
+        assert fast["params"][key] == pytest.approx(value, rel=1e-9, abs=1e-13), key
+
+
+def _nnls_at(x, y, eps0_matrix, eps_inf):
+    A = np.column_stack([np.ones_like(x), -np.log(x), np.log(eps0_matrix - y)])
+    coef, _ = nnls(A, np.log(y - eps_inf))
+    return coef
+
+
+def test_m4_regresses_on_the_initial_eps0_forever(bench):
+    """The design matrix holds log(eps0_init - y): at the end point, NNLS on *that* matrix returns the
+    reported (log beta, -c, alpha), while the reported eps0 has moved far from eps0_init. (An IC curve
+    with every other fitting point dropped.)"""
+    curve = bench.curve("IC", "inet_10", "ViT/S/16")
+    x, y = curve.x_fit[::2], curve.loss_fit[::2]
+    fit = fit_released("M4", x, y, "IC")  # eps0 starts at 1.0, learned, at most 1.001
+    p = fit["params"]
+    assert p["alpha"] > 0.01 and abs(p["eps0"] - 1.0) > 1e-4  # eps0 moved ...
+    stale = _nnls_at(x, y, 1.0, p["eps_inf"])  # ... but the regression still uses eps0 = 1.0
+    np.testing.assert_allclose(stale, [np.log(p["beta"]), -p["c"], p["alpha"]], rtol=1e-4, atol=1e-6)
+    fresh = _nnls_at(x, y, p["eps0"], p["eps_inf"])
+    assert np.max(np.abs(fresh - stale)) > 1e-3
+
+
+def test_the_end_point_is_a_fixed_point_on_a_curve_the_authors_never_fitted(bench):
+    """Drop every third fitting point of a real curve: the emulation still ends where its own
+    iteration stands still (the algorithm, not a table)."""
+    curve = bench.curve("IC", "inet_10", "ViT/B/16")
+    keep = np.arange(curve.x_fit.size) % 3 != 0
+    x, y = curve.x_fit[keep], curve.loss_fit[keep]
+    for eps0_setting in (dict(), dict(eps0=0.999)):
+        fit = fit_released("M4", x, y, "IC", **eps0_setting)
+        p = fit["params"]
+        stale = _nnls_at(x, y, eps0_setting.get("eps0", 1.0), p["eps_inf"])
+        np.testing.assert_allclose(stale, [np.log(p["beta"]), -p["c"], p["alpha"]], rtol=1e-4, atol=1e-6)
+        # the next Newton step would move eps_inf by (almost) nothing
+        d, d0 = y - p["eps_inf"], p["eps0"] - y
+        r = np.log(d) - p["alpha"] * np.log(d0) - np.log(p["beta"]) - p["c"] * np.log(x)
+        g, h = -np.mean(r / d), np.mean((1 - r) / d**2)
+        on_bound = p["eps_inf"] in (0.0, y.min() - ERR_MARGIN)
+        assert on_bound or abs(0.1 * g / h) < 1e-8 * max(p["eps_inf"], 1e-3)
+        assert y.max() + ERR_MARGIN <= p["eps0"] + 1e-15 <= 1.0 + ERR_MARGIN + 2e-15
+
+
+def test_a_repeated_x_is_fitted_once_with_its_last_loss():
+    x, y = _curve(seed=2)
+    xd = np.r_[x, x[5]]
+    yd = np.r_[y, y[5] * 1.1]
+    y_last = y.copy()
+    y_last[5] *= 1.1
+    for law in ("M1", "M2", "M3", "M4"):
+        a = fit_released(law, xd, yd, "IC")["params"]
+        b = fit_released(law, x, y_last, "IC")["params"]
+        assert a == b, law
+
+
+def test_m2_stops_only_after_round_101_and_m3_at_any_round():
+    # the truth 0.3 lies within 1e-3 of min(loss): eps_inf sits on its upper bound from the first
+    # step, so beta never changes and only the round rule decides when the fit stops
+    x = np.arange(1.0, 15.0)
+    y = 0.3 + 0.5 * x ** -3.0
+    assert fit_released("M2", x, y)["n_iter"] == 103  # rounds 0..102: the first with k > 101
+    assert fit_released("M2", x, y, stop_after=0)["n_iter"] == 2
+    # a pure power law: gamma stays 0, beta repeats in round 1 and M3 stops there
+    x = np.logspace(3, 8, 12)
+    assert fit_released("M3", x, 5.0 * x ** -0.25)["n_iter"] == 2
+
+
+def test_eps0_upper_bound_wins_over_the_lower_one():
+    # losses up to 0.9995: max + 1e-3 = 1.0005 > up_bound + 1e-3 = 1.0 + 1e-3? No: 1.0005 < 1.001.
+    x, y = _curve(seed=3, eps_inf=0.3, eps0=1.0, alpha=1.0, noise=0.0)
+    y = np.minimum(y, 0.9995)
+    p = fit_released("M4", x, y, "IC")["params"]
+    assert y.max() + ERR_MARGIN - 1e-15 <= p["eps0"] <= 1.0 + ERR_MARGIN + 1e-15
+    # an upper bound below max(loss) + 1e-3: projection takes the upper bound (it is applied last)
+    p = fit_released("M4", x, y, eps0=1.0, update_eps0=True, up_bound=0.9996 - ERR_MARGIN + 1e-4)["params"]
+    assert p["eps0"] == pytest.approx(0.9996 + 1e-4)
+
+
+def test_the_fixed_exponent_path_regresses_with_alpha_one_but_predicts_m2():
+    x, y = _curve(seed=5)
+    fit = fit_released("M4", x, y, "IC", update_alpha=False)
+    p = fit["params"]
+    assert p["alpha"] == 0.0 and p["eps0"] == 1.0  # its gradient is alpha (...) = 0: eps0 never moves
+    np.testing.assert_allclose(predict_released("M4", p, x), p["eps_inf"] + p["beta"] * x ** p["c"])
+    # one round, no step: (log beta, -c) are the NNLS of log(y - eps_inf) - 1 * log(eps0 - y) on [1, -log x]
+    p = fit_released("M4", x, y, "IC", update_alpha=False, max_iterations=1, gd_epochs=0)["params"]
+    A = np.column_stack([np.ones_like(x), -np.log(x)])
+    coef, _ = nnls(A, np.log(y - (y.min() - ERR_MARGIN)) - np.log(1.0 - y))
+    np.testing.assert_allclose(coef, [np.log(p["beta"]), -p["c"]], rtol=1e-9, atol=1e-12)
+
+
+def test_the_grid_prediction_takes_the_first_minimiser():
+    # f = 0 puts the exact root at w = 0: the first grid point
+    p = dict(beta=1.0, c=-50.0, eps_inf=0.1, eps0=1.0, alpha=0.5)
+    assert predict_released("M4", p, np.array([1e9]))[0] == 0.1
