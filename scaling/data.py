@@ -42,6 +42,12 @@ The number removed is reported, never hidden: ``bench.duplicates_removed``, per 
 ``LearningCurve.n_duplicates_removed`` and :meth:`Benchmark.summary_table`, and in
 ``repr(bench)`` / :meth:`Benchmark.summary`.
 
+Your own curves
+---------------
+:func:`load_benchmark_csv` reads any CSV file(s) in the same six-column format into a
+:class:`Benchmark`, with the same checks (one-line errors naming the file and the line) but no
+checksum; task codes are free text there. ``python -m scaling benchmark --csv FILE`` uses it.
+
 Curve order
 -----------
 ``bench.curves`` is ordered by domain (IC, NMT, LM, BB, the paper's order), then by
@@ -52,6 +58,7 @@ stable and independent of row order in the files. Within a curve, points are sor
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import re
@@ -62,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "load_benchmark", "benchmark_files", "read_csv", "cache_dir", "sha256",
+    "load_benchmark", "load_benchmark_csv", "benchmark_files", "read_csv", "cache_dir", "sha256",
     "Benchmark", "LearningCurve",
     "ChecksumError", "DownloadError", "BenchmarkFormatError",
     "SHA256", "BASE_URL", "UPSTREAM_COMMIT", "DOMAINS", "DATA_DIR_ENV", "CACHE_DIR_ENV",
@@ -320,32 +327,70 @@ def benchmark_files(data_dir=None) -> dict[str, Path]:
 
 
 # ---------------------------------------------------------------------------------------------
-def read_csv(path) -> pd.DataFrame:
+def _read_cells(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the data records as text and each record's first line in the file.
+
+    Python's csv module (not pandas) so that every record keeps its line number: blank lines are
+    skipped but still counted, and a quoted field may span lines. A UTF-8 byte-order mark is dropped.
+    """
+    header, records, lines, previous = None, [], [], 0
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            for record in reader:
+                first, previous = previous + 1, reader.line_num
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue  # a blank line
+                if header is None:
+                    header = record
+                    continue
+                if len(record) != len(header):
+                    raise BenchmarkFormatError(
+                        f"{path}, line {first}: {len(record)} field(s), but the header has {len(header)}.")
+                records.append(record)
+                lines.append(first)
+    except UnicodeDecodeError as exc:
+        raise BenchmarkFormatError(f"{path}: not a readable CSV file (not UTF-8 text: {exc.reason} at byte "
+                                   f"{exc.start}).") from exc
+    except csv.Error as exc:
+        raise BenchmarkFormatError(f"{path}, line {previous + 1}: not a readable CSV file ({exc}).") from exc
+    if header is None:
+        raise BenchmarkFormatError(f"{path}: not a readable CSV file (the file is empty).")
+    return header, records, lines
+
+
+def read_csv(path, lines: bool = False) -> pd.DataFrame:
     """Read and validate one benchmark CSV (no checksum check); tidy columns, file order.
 
-    Returns columns ``domain, task, model, x, loss, fit``. Raises BenchmarkFormatError when a
-    column is missing, a value is empty/non-numeric/non-finite, x <= 0, Training is not 0/1
-    or a Domain is unknown. Messages give the file and the CSV line number.
+    Returns columns ``domain, task, model, x, loss, fit`` (plus ``line``, each row's line in the
+    file, with ``lines=True``). Raises BenchmarkFormatError when the file is empty or has no data
+    rows, a column is missing or repeated, a row has the wrong number of fields, a value is
+    empty/non-numeric/non-finite, x <= 0 or loss <= 0, Training is not 0/1 or a Domain is unknown.
+    Messages are one line and give the file and the line number. A missing or unreadable file
+    raises the OSError of ``open``.
     """
     path = Path(path)
-    # Read everything as text first so that a bad cell can be reported with its line and value
+    # Everything is read as text first so that a bad cell can be reported with its line and value
     # (letting pandas infer dtypes would just turn a column into strings without saying why).
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise BenchmarkFormatError(f"{path}: not a readable CSV file ({exc}).") from exc
+    header, records, line_of = _read_cells(path)
 
-    missing = [c for c in COLUMNS if c not in raw.columns]
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise BenchmarkFormatError(
-            f"{path}: missing column(s) {missing}; found {list(raw.columns)}. The header must be "
+            f"{path}: missing column(s) {missing}; found {header}. The header must be "
             f"{','.join(COLUMNS)} (names are case- and space-sensitive)."
         )
+    repeated = [c for c in COLUMNS if header.count(c) > 1]
+    if repeated:
+        raise BenchmarkFormatError(f"{path}: column(s) {repeated} appear more than once in the header.")
+    if not records:
+        raise BenchmarkFormatError(f"{path}: the header has no data rows below it.")
+    raw = pd.DataFrame({c: [r[header.index(c)] for r in records] for c in COLUMNS}, dtype=str)
 
     def fail(col: str, bad: np.ndarray, what: str):
         i = int(np.flatnonzero(bad)[0])
         raise BenchmarkFormatError(
-            f"{path}, line {i + 2}: column {col!r} has {what} ({raw[col].iloc[i]!r}); "
+            f"{path}, line {line_of[i]}: column {col!r} has {what} ({raw[col].iloc[i]!r}); "
             f"{int(bad.sum())} row(s) affected. Repair the file or restore the original."
         )
 
@@ -362,25 +407,58 @@ def read_csv(path) -> pd.DataFrame:
         values = pd.to_numeric(raw[col], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(values)
         if bad.any():
-            fail(col, bad, "a missing, non-numeric or infinite value")
+            fail(col, bad, "a missing, non-numeric or non-finite value")
         num[col] = values
     if (num["Seen Examples"] <= 0).any():
         fail("Seen Examples", num["Seen Examples"] <= 0, "a value <= 0 (x must be positive)")
+    if (num["Loss"] <= 0).any():
+        fail("Loss", num["Loss"] <= 0, "a value <= 0 (the loss must be positive: its log is fitted)")
     if not np.isin(num["Training"], (0, 1)).all():
         fail("Training", ~np.isin(num["Training"], (0, 1)), "a value other than 0 or 1")
 
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "domain": raw["Domain"].to_numpy(), "task": raw["Task"].to_numpy(),
         "model": raw["Model"].to_numpy(), "x": num["Seen Examples"], "loss": num["Loss"],
         "fit": num["Training"] == 1,
     })
+    if lines:
+        out["line"] = np.asarray(line_of, dtype=np.int64)
+    return out
 
 
-def _build(rows: pd.DataFrame, drop_duplicates: bool, source: str) -> Benchmark:
+_ROW_COLUMNS = ["domain", "task", "model", "x", "loss", "fit"]
+
+
+def _names(domain: str, task: str, known_codes: bool) -> tuple[str, int | None]:
+    """Readable (task_name, shots); an unknown code is an error, or with ``known_codes=False`` kept as is."""
+    try:
+        return _readable(domain, task)
+    except BenchmarkFormatError:
+        if known_codes:
+            raise
+        return task, None
+
+
+def _where(g: pd.DataFrame) -> str:
+    """'file, line N: ' for the first row of ``g`` in file order, when the rows say where they come from."""
+    if "file" not in g.columns or "line" not in g.columns:
+        return ""
+    first = g.loc[g["_order"].idxmin()] if "_order" in g.columns else g.iloc[0]
+    return f"{first['file']}, line {int(first['line'])}: "
+
+
+def _build(rows: pd.DataFrame, drop_duplicates: bool, source: str, known_codes: bool = True) -> Benchmark:
+    """Group validated rows (:func:`read_csv` columns) into a :class:`Benchmark`.
+
+    Optional ``file`` and ``line`` columns say where each row comes from; a curve-level error then
+    names the file and line of the curve's first row. ``known_codes=False`` accepts task codes the
+    paper's benchmark does not use (the task code becomes the task name, with no shots).
+    """
     keys = ["domain", "task", "model"]
+    rows = rows.assign(_order=np.arange(len(rows)))
     n_rows = rows.groupby(keys, sort=False).size()
     if drop_duplicates:
-        rows = rows.drop_duplicates()  # all six columns equal; the first copy is kept
+        rows = rows.drop_duplicates(subset=_ROW_COLUMNS)  # all six columns equal; the first copy is kept
     n_dups = (n_rows - rows.groupby(keys, sort=False).size()).to_dict()
 
     # One stable sort gives both the curve order and x order inside each curve; "stable" keeps
@@ -390,14 +468,20 @@ def _build(rows: pd.DataFrame, drop_duplicates: bool, source: str) -> Benchmark:
             .sort_values(["_rank", "task", "model", "x"], kind="stable")
             .drop(columns="_rank").reset_index(drop=True))
 
-    names = {k: _readable(k[0], k[1]) for k in n_rows.index}
+    names = {}
+    for key, g in rows.groupby(keys, sort=False):
+        try:
+            names[key] = _names(key[0], key[1], known_codes)
+        except BenchmarkFormatError as exc:
+            raise BenchmarkFormatError(f"{_where(g)}{exc}") from None
     curves = []
     for key, g in rows.groupby(keys, sort=False):
         is_fit = g["fit"].to_numpy()
         if is_fit.all() or not is_fit.any():
+            where = _where(g)
             raise BenchmarkFormatError(
-                f"curve {key} in {source} has {int(is_fit.sum())} fitting and {int((~is_fit).sum())} "
-                "held-out points; every curve needs both (Training = 1 and 0)."
+                f"{where}curve {key}{'' if where else f' in {source}'} has {int(is_fit.sum())} fitting and "
+                f"{int((~is_fit).sum())} held-out points; every curve needs both (Training = 1 and 0)."
             )
         arrays = [g[c].to_numpy(copy=True) for c in ("x", "loss")] + [is_fit.copy()]
         for a in arrays:
@@ -427,3 +511,39 @@ def load_benchmark(data_dir=None, drop_duplicates: bool = True) -> Benchmark:
     rows = pd.concat([read_csv(p) for p in paths.values()], ignore_index=True)
     source = ", ".join(sorted({str(p.parent) for p in paths.values()}))
     return _build(rows, drop_duplicates, source)
+
+
+def load_benchmark_csv(paths, drop_duplicates: bool = True) -> Benchmark:
+    """Learning curves from your own CSV file(s) in the benchmark's format; no checksum.
+
+    Each file has the columns ``Domain, Task, Model, Seen Examples, Loss, Training`` (more are
+    ignored), as the released benchmark files do. ``Domain`` must be one of :data:`DOMAINS`: it selects
+    the paper's per-domain settings for every law. Rows with ``Training`` 1 are fitted, 0 held out;
+    every curve (one per ``Domain, Task, Model``) needs both. Task codes are free text here (a code
+    the paper's benchmark uses still gets its readable name). Rows of several files are pooled, so
+    a curve may span files. ``drop_duplicates`` as in :func:`load_benchmark`.
+
+    Raises BenchmarkFormatError with a one-line message naming the file and, where there is one,
+    the line: a missing or unreadable file, the same file given twice, and every problem
+    :func:`read_csv` checks, plus a curve without fitting or held-out rows.
+    """
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not paths:
+        raise BenchmarkFormatError("no CSV file given.")
+    frames, seen = [], {}
+    for path in map(Path, paths):
+        if not path.exists():
+            raise BenchmarkFormatError(f"{path}: no such file.")
+        if path.is_dir():
+            raise BenchmarkFormatError(f"{path}: is a folder, not a CSV file.")
+        same = next((p for p in seen if os.path.samefile(p, path)), None)
+        if same is not None:
+            raise BenchmarkFormatError(f"{path}: the same file as {same}, given twice.")
+        seen[path] = True
+        try:
+            frame = read_csv(path, lines=True)
+        except OSError as exc:
+            raise BenchmarkFormatError(f"{path}: cannot read the file ({exc.strerror or exc}).") from exc
+        frames.append(frame.assign(file=str(path)))
+    rows = pd.concat(frames, ignore_index=True)
+    return _build(rows, drop_duplicates, ", ".join(str(p) for p in paths), known_codes=False)
