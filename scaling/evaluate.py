@@ -12,7 +12,7 @@ import pandas as pd
 from ._checks import as_positive_array
 from .laws import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 
-__all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions",
+__all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions", "ESTIMATORS",
            "truncate_rmse", "WIN_RULES", "FAILED_RMSE", "FIGURE1_TIE_RULE"]
 
 # The released notebook scores a failed fit as RMSE 1 (far worse than any real fit).
@@ -83,18 +83,35 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, **settings) -> di
     return row
 
 
+#: How a law is fitted: ``"released"`` is the paper's method (the authors' released code, emulated
+#: exactly by :mod:`scaling.released`); ``"global"`` the global minimum of the paper's stated loss
+#: (Eq. 4/5); ``"local"`` a descent on that loss from the released starting point.
+ESTIMATORS = ("released", "global", "local")
+
+
 def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = False,
-                  stream=None, settings: dict | None = None, keep_predictions: bool = False) -> pd.DataFrame:
+                  stream=None, settings: dict | None = None, keep_predictions: bool = False,
+                  estimator: str = "global") -> pd.DataFrame:
     """Fit every law on every curve of the benchmark; one row per (curve, law).
 
     ``laws`` defaults to the paper's M1-M4; any registered name works (see
-    :data:`scaling.laws.LAWS`).  ``settings`` maps a law name to keyword
-    overrides of its per-domain configuration, e.g.
-    ``{"M4": {"learn_eps0": False}, "M2": {"search": "local"}}``, for the
-    paper-versus-notebook variants.  ``keep_predictions`` adds a ``pred``
-    column with the held-out predictions (see :func:`fit_curve`).
+    :data:`scaling.laws.LAWS`).  ``estimator`` is one of :data:`ESTIMATORS`: ``"released"``
+    hands the fits to :func:`scaling.released.run_released_benchmark` (M1-M4 only; score it on
+    ``load_benchmark(drop_duplicates=False)`` to count every held-out row as the paper did),
+    ``"local"`` sets ``search="local"`` for M2 and M4.  ``settings`` maps a law name to keyword
+    overrides of its per-domain configuration, e.g. ``{"M4": {"learn_eps0": False}}``, for the
+    paper-versus-notebook variants (with ``"released"``: options of
+    :func:`scaling.released.fit_released`, e.g. ``{"M4": {"update_eps0": False}}``).
+    ``keep_predictions`` adds a ``pred`` column with the held-out predictions (see :func:`fit_curve`).
     """
-    settings = settings or {}
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}.")
+    if estimator == "released":
+        return _run_released(bench, laws, progress, stream, settings or {}, keep_predictions)
+    settings = dict(settings or {})
+    if estimator == "local":
+        for name in ("M2", "M4"):
+            settings[name] = {"search": "local", **settings.get(name, {})}
     laws = tuple(laws)
     unknown = [name for name in laws if name.lower() not in {k.lower() for k in LAWS}]
     if unknown:
@@ -119,6 +136,38 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
     extra = [col for col in frame.columns if col not in columns and col not in ("error", "pred")]
     tail = ["error"] + (["pred"] if keep_predictions else [])
     return frame.reindex(columns=columns + extra + tail)
+
+
+def _run_released(bench, laws, progress, stream, settings, keep_predictions) -> pd.DataFrame:
+    from .released import LAWS_RELEASED, predict_released, run_released_benchmark
+
+    laws = tuple(resolve_law_name(name) for name in laws)
+    other = [name for name in laws if name not in LAWS_RELEASED]
+    if other:
+        raise ValueError(f"the released code fits only {list(LAWS_RELEASED)}, not {other}; use estimator='global'.")
+    frames = []
+    for law in laws:  # options differ per law, so each law is one run (fits run in parallel inside)
+        frames.append(run_released_benchmark(bench, laws=(law,), progress=progress, stream=stream,
+                                             **settings.get(law, {})))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["objective"] = frame["train_loss"]
+    # rows in run_benchmark's order: curves as in the bench, laws as given
+    curve_rank = {(c.domain, c.task, c.model): i for i, c in enumerate(bench.curves)}
+    law_rank = {law: i for i, law in enumerate(laws)}
+    key = [curve_rank[k] * len(laws) + law_rank[law]
+           for k, law in zip(zip(frame["domain"], frame["task"], frame["model"]), frame["law"])]
+    frame = frame.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+    if keep_predictions:
+        curves = {(c.domain, c.task, c.model): c for c in bench.curves}
+        frame["pred"] = [None if r.error else predict_released(r.law, _released_params(r), curves[(r.domain, r.task, r.model)].x_test)
+                         for r in frame.itertuples(index=False)]
+    return frame
+
+
+def _released_params(row) -> dict:
+    names = {"M1": ("beta", "c"), "M2": ("beta", "c", "eps_inf"), "M3": ("beta", "c", "gamma"),
+             "M4": ("beta", "c", "eps_inf", "eps0", "alpha")}[row.law]
+    return {k: float(getattr(row, k)) for k in names}
 
 
 def truncate_rmse(values, decimals: int | None):

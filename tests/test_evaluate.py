@@ -126,3 +126,19 @@ def test_truncate_rmse_truncates_like_the_released_notebook():
     series = pd.Series([0.01234])
     assert truncate_rmse(series, None) is series
     assert truncate_rmse(series, 2).iloc[0] == pytest.approx(0.01)
+
+
+def test_run_benchmark_with_the_released_estimator_keeps_the_row_order(bench):
+    from scaling.released import run_released_benchmark
+
+    curves = type("B", (), {"curves": bench.by_domain("NMT")[:2]})()
+    res = run_benchmark(curves, laws=("M3", "M1"), estimator="released", keep_predictions=True)
+    assert list(res["law"]) == ["M3", "M1", "M3", "M1"]
+    assert list(res["model"]) == [curves.curves[0].model] * 2 + [curves.curves[1].model] * 2
+    direct = run_released_benchmark(curves, laws=("M1",), progress=False)
+    assert res.loc[res.law == "M1", "rmse"].tolist() == direct["rmse"].tolist()
+    assert all(len(p) == c.n_test for p, c in zip(res["pred"][::2], curves.curves))
+    with pytest.raises(ValueError, match="fits only"):
+        run_benchmark(curves, laws=("BNSL",), estimator="released")
+    with pytest.raises(ValueError, match="unknown estimator"):
+        run_benchmark(curves, estimator="best")
