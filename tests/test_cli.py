@@ -40,7 +40,7 @@ def test_a_command_receives_the_arguments_after_its_name(monkeypatch):
 
 def test_benchmark_command_takes_a_law_list_and_refuses_unknown_laws(tmp_path):
     out = tmp_path / "res.csv"
-    done = _run("benchmark", "--laws", "m1,Chinchilla", "--quiet", "--out", str(out))
+    done = _run("benchmark", "--estimator", "global", "--laws", "m1,Chinchilla", "--quiet", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "184 fits (0 failed" in done.stdout and "Chinchilla" in done.stdout
     import pandas as pd
