@@ -314,3 +314,20 @@ def test_released_formula_on_released_fits_gives_the_released_se(released_preds)
            for k, g in released_preds.groupby(["domain", "task", "model", "law"])}
     assert len(got) == 60
     assert max(abs(v - ref[k]) for k, v in got.items()) < 1e-12
+
+
+@needs_data
+def test_headline_numbers_of_the_search(released_preds):
+    """The numbers the module docstring states (released fits, CSV split)."""
+    best = "test_distinct|rel|sq|std0|sqrt_n|x3|upper"
+    scores = search_se(released_preds, formulas=[RELEASED, SEFormula.from_name(best),
+                                                 SEFormula(points="test_distinct")]).set_index("formula")
+    assert scores.loc[RELEASED.name, "reproduced"] == 1
+    assert scores.loc[RELEASED.name, "median_ratio"] == pytest.approx(3.11, abs=0.005)
+    assert scores.loc["test_distinct|ln|sq|std0|sqrt_n|x1|upper", "median_ratio"] == pytest.approx(2.98, abs=0.005)
+    assert scores.loc[best, "reproduced"] == 37
+    assert scores.loc[best, "reproduced_strict_rmse_ok"] == 4
+    assert scores.attrs["n_strict"] == 23 and scores.attrs["n_rmse_ok"] == 31
+    assert scores.attrs["n_strict_rmse_ok"] == 9
+    bound = notebook_bound(released_preds, points="test")
+    assert (~bound["attainable"]).sum() == 15
