@@ -157,13 +157,7 @@ def _benchmark(argv) -> int:
     print(bench.summary())
     print(f"estimator: {estimator} ({ESTIMATORS[estimator]})"
           + ("; exact duplicate rows kept: they count in the standard error" if keep else ""))
-    if estimator == "released":
-        from .released import run_released_benchmark
-
-        res = run_released_benchmark(bench, laws=laws, progress=not args.quiet, stream=sys.stderr)
-    else:
-        settings = {"M2": {"search": estimator}, "M4": {"search": estimator}}
-        res = run_benchmark(bench, laws=laws, progress=not args.quiet, settings=settings)
+    res = run_benchmark(bench, laws=laws, progress=not args.quiet, stream=sys.stderr, estimator=estimator)
     total = time.perf_counter() - start
 
     for rule in ("split", "credit-all"):

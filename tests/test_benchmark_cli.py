@@ -38,7 +38,9 @@ GOOD = HEADER + IC_A + IC_B + NMT
 GOOD_ROWS = 36
 first_ic = IC_A.splitlines()[0]
 
-# name -> (file text, or None for no file, or "folder"; words the one-line error must contain)
+# name -> (file text, or None for no file, or "folder"; words the one-line error must contain).
+# Every case is checked through load_benchmark_csv and through the command's main function; those in
+# SUBPROCESS also as a real ``python -m scaling benchmark`` run.
 BAD = {
     "missing column": ("Domain,Task,Model,Seen Examples,Loss\nIC,t,m,1,0.5\n", ["missing column", "Training"]),
     "non-numeric": (HEADER + IC_A + "IC,inet_10,MyNet,abc,0.5,0\n", ["line 14", "Seen Examples", "'abc'"]),
@@ -60,6 +62,8 @@ BAD = {
     "wrong field count": (HEADER + IC_A + "IC,inet_10,MyNet,2e9,0.1,0,extra\n", ["line 14", "7 field(s)", "has 6"]),
     "blank lines still counted": (HEADER + "\n\n" + IC_A + "IC,inet_10,MyNet,2e9,zero,0\n", ["line 16", "'zero'"]),
 }
+SUBPROCESS = ["missing column", "non-numeric", "non-finite", "training not 0/1", "unknown domain", "no fitting rows",
+              "no held-out rows", "non-positive x", "non-positive loss", "empty file", "missing file", "not text"]
 
 
 def command(*args):
@@ -109,7 +113,8 @@ def runs(tmp):
         "deprecated search": command("--search", "local", "--csv", tmp / "good.csv", "--laws", "M1", "--quiet"),
     }
     for i, name in enumerate(BAD):
-        cmds[name] = command("--csv", tmp / f"bad{i}.csv", "--estimator", "global", "--out", tmp / f"out{i}.csv")
+        if name in SUBPROCESS:
+            cmds[name] = command("--csv", tmp / f"bad{i}.csv", "--estimator", "global", "--out", tmp / f"out{i}.csv")
     if REAL_DIR:
         cmds["real curves"] = command("--csv", tmp / "real_two.csv", "--laws", "M1,M3", "--quiet",
                                       "--out", tmp / "real_two_out.csv")
@@ -185,7 +190,8 @@ def test_full_benchmark_prints_the_released_codes_time_beside_ours(runs):
     assert "92 fits (0 failed" in done.stdout
     line = next(line for line in done.stdout.splitlines() if line.startswith("92 fits"))
     # M1 is one least-squares fit: the released code's total for it is well under a second
-    assert re.search(r"in \d+\.\d+ s; the released code took 0\.\d\d s for the same fits \(\d+(\.\d+)?x\)\.$", line), line
+    pattern = r"in \d+\.\d+ s; the released code took 0\.\d\d s for the same fits \(\d+(\.\d+)?x\)\.$"
+    assert re.search(pattern, line), line
 
 
 def test_search_is_a_deprecated_alias_of_estimator(runs):
@@ -195,7 +201,7 @@ def test_search_is_a_deprecated_alias_of_estimator(runs):
 
 
 # --- bad files and options: one line on stderr, exit 2, no output file --------------------------
-@pytest.mark.parametrize("name", list(BAD))
+@pytest.mark.parametrize("name", SUBPROCESS)
 def test_malformed_file_gets_one_line(runs, tmp, name):
     line = one_line_error(runs[name])
     i = list(BAD).index(name)
@@ -203,6 +209,20 @@ def test_malformed_file_gets_one_line(runs, tmp, name):
     for word in BAD[name][1]:
         assert word in line, line
     assert not (tmp / f"out{i}.csv").exists()
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_malformed_file_gets_one_line_in_process(tmp, capsys, name):
+    from scaling.__main__ import _benchmark
+
+    i = list(BAD).index(name)
+    out = tmp / f"in_process{i}.csv"
+    assert _benchmark(["--csv", str(tmp / f"bad{i}.csv"), "--estimator", "global", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert len(captured.err.splitlines()) == 1 and f"bad{i}.csv" in captured.err, captured.err
+    for word in BAD[name][1]:
+        assert word in captured.err, captured.err
+    assert captured.out == "" and not out.exists()
 
 
 def test_out_equal_to_an_input_is_refused(runs, tmp):
@@ -263,7 +283,8 @@ def test_load_benchmark_csv_pools_files(tmp_path):
     assert [c.key for c in pooled] == [c.key for c in load_benchmark_csv(write(tmp_path / "g.csv", GOOD))]
     # a curve may span files: its fitting rows in one, its held-out rows in another
     a, b = IC_A.splitlines(True)[:8], IC_A.splitlines(True)[8:]
-    split = load_benchmark_csv([write(tmp_path / "a.csv", HEADER + "".join(a)), write(tmp_path / "b.csv", HEADER + "".join(b))])
+    split = load_benchmark_csv([write(tmp_path / "a.csv", HEADER + "".join(a)),
+                                write(tmp_path / "b.csv", HEADER + "".join(b))])
     assert split.curves[0].n_fit == 8 and split.curves[0].n_test == 4
 
 
