@@ -30,9 +30,11 @@ import numpy as np
 from numba import njit
 
 #: Terms of the Taylor model in each offset, and the recentring threshold (a fraction of the
-#: smallest gap). RHO**M_TERMS = 1e-18.
-M_TERMS = 6
-RHO = 1e-3
+#: smallest gap): the first omitted term is below RHO**M_TERMS (about 8e-17) relative.
+M_TERMS = 7
+RHO = 5e-3
+#: Terms used while the offset is below 1e-8 of the gap (omitted terms below 1e-16 relative).
+LOW_TERMS = 3
 
 _HARMONIC = np.array([0.0] + [sum(1.0 / j for j in range(1, k + 1)) for k in range(1, 32)])
 
@@ -244,8 +246,8 @@ def _walk_literal(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, 
 
 @njit(cache=True, nogil=True)
 def _centre(y, lf, alpha, e, e0, has_e0, H, F, G, m):
-    """Taylor coefficients at (e, e0). F[j, k] and G[j, k] multiply d^k h^j in
-    ``sum_i r_i / (y_i - eps_inf)`` and ``sum_i r_i / (eps0 - y_i)``. Returns (min u, min v)."""
+    """Taylor coefficients at (e, e0), the first ``m`` in each offset. F[j, k] and G[j, k] multiply
+    d^k h^j in ``sum_i r_i / (y_i - eps_inf)`` and ``sum_i r_i / (eps0 - y_i)``. Returns (min u, min v)."""
     n = y.size
     for j in range(m):
         for k in range(m):
@@ -304,7 +306,9 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
     """:func:`_walk_literal` on the Taylor model (see the module docstring)."""
     n = y.size
     ce, ce0 = e, e0
-    umin, vmin = _centre(y, lf, alpha, ce, ce0, has_e0, H, F, G, m)
+    # Coefficients are computed lazily: the first LOW_TERMS at a new centre, all m once a step needs them.
+    mc = LOW_TERMS
+    umin, vmin = _centre(y, lf, alpha, ce, ce0, has_e0, H, F, G, mc)
     dp = np.empty(m)
     hp = np.empty(m)
     for _ in range(steps):
@@ -312,23 +316,32 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
         h = e0 - ce0 if has_e0 else 0.0
         if abs(d) > rho * umin or (has_e0 and abs(h) > rho * vmin):
             ce, ce0 = e, e0
-            umin, vmin = _centre(y, lf, alpha, ce, ce0, has_e0, H, F, G, m)
+            mc = LOW_TERMS
+            umin, vmin = _centre(y, lf, alpha, ce, ce0, has_e0, H, F, G, mc)
             d = 0.0
             h = 0.0
+        # Terms needed: the omitted ones (and those of the derivative) stay below 1e-16 relative.
+        ratio = abs(d) / umin
+        if has_e0:
+            ratio = max(ratio, abs(h) / vmin)
+        mm = LOW_TERMS if ratio < 1e-8 else 5 if ratio < 1e-4 else m
+        if mm > mc:
+            mc = m
+            _centre(y, lf, alpha, ce, ce0, has_e0, H, F, G, mc)
         dp[0] = 1.0
-        for k in range(1, m):
+        for k in range(1, mm):
             dp[k] = dp[k - 1] * d
         # sum_i r_i / (y_i - e) and its d-derivative
         sF = 0.0
         sFd = 0.0
-        jmax = m if (has_e0 and h != 0.0) else 1
+        jmax = mm if (has_e0 and h != 0.0) else 1
         hp[0] = 1.0
         for j in range(1, jmax):
             hp[j] = hp[j - 1] * h
         for j in range(jmax):
             row = 0.0
             rowd = 0.0
-            for k in range(m):
+            for k in range(mm):
                 row += F[j, k] * dp[k]
                 if k >= 1:
                     rowd += k * F[j, k] * dp[k - 1]
@@ -341,9 +354,10 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
         if has_e0:
             sG = 0.0
             sGh = 0.0
-            for j in range(m):
+            # at h = 0 (eps0 at its centre, e.g. pinned at a bound) only the rows j = 0, 1 count
+            for j in range(mm if jmax > 1 else 2):
                 col = 0.0
-                for k in range(m):
+                for k in range(mm):
                     col += G[j, k] * dp[k]
                 if j < jmax:
                     sG += hp[j] * col

@@ -53,9 +53,9 @@ The released code spends 2-40 s per M2/M4 fit (1,647 s for the 368 benchmark fit
 steps and up to 10^6 Newton steps, each a handful of numpy calls. Here each fit is a compiled loop
 (:mod:`scaling._released_kernels`, numba) that takes *the same steps*; within a round the gradient is
 evaluated from a Taylor model in the step's offset whose coefficients are power sums over the points,
-recentred whenever the offset reaches 1/1000 of the smallest gap, so a step costs a few dozen
+recentred whenever the offset reaches 1/200 of the smallest gap, so a step costs a few dozen
 multiplications instead of ``n`` logarithms. ``walk="literal"`` evaluates every step from the points,
-as the released code does (about 20x slower); the tests check that the two agree. The non-negative
+as the released code does (several times slower); the tests check that the two agree. The non-negative
 least squares uses the Gram matrix of the fixed columns. Curves run on every core in parallel.
 
 Agreement with the released code's outputs

@@ -281,11 +281,10 @@ def test_every_benchmark_fit_agrees_with_the_released_outputs():
              ("BB", "('qa', '1-shot')", "262M"), ("BB", "('qa', '2-shot')", "262M")}
     assert named <= set(zip(capped.domain, capped.task, capped.model))
     assert (capped["n_iter"] == 10_000).all() and len(capped) == 7
-    # Our round counts track the released code's fit times (a round costs it about 2 ms).
-    # (M4's time also depends on its fixed gradient phase and on n, so the link is looser.)
-    for law, least in (("M2", 0.99), ("M4", 0.85)):
-        sub = merged[merged.law == law]
-        assert np.corrcoef(sub["n_iter"], sub["fit_seconds_ref"])[0, 1] > least, law
+    # Our M2 round counts track the released code's fit times (a round costs it about 2 ms).
+    # (M4's time depends as much on its gradient phase and on n, so it says less about rounds.)
+    m2 = merged[merged.law == "M2"]
+    assert np.corrcoef(m2["n_iter"], m2["fit_seconds_ref"])[0, 1] > 0.99
 
 
 def _curve(n=14, seed=0, eps_inf=0.25, beta=40.0, c=-0.45, alpha=0.6, eps0=1.0, noise=0.004):
