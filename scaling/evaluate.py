@@ -145,11 +145,11 @@ def _run_released(bench, laws, progress, stream, settings, keep_predictions) -> 
     other = [name for name in laws if name not in LAWS_RELEASED]
     if other:
         raise ValueError(f"the released code fits only {list(LAWS_RELEASED)}, not {other}; use estimator='global'.")
-    frames = []
-    for law in laws:  # options differ per law, so each law is one run (fits run in parallel inside)
-        frames.append(run_released_benchmark(bench, laws=(law,), progress=progress, stream=stream,
-                                             **settings.get(law, {})))
-    frame = pd.concat(frames, ignore_index=True)
+    if any(settings.get(law) for law in laws):  # options differ per law: one run per law
+        frame = pd.concat([run_released_benchmark(bench, laws=(law,), progress=progress, stream=stream,
+                                                  **settings.get(law, {})) for law in laws], ignore_index=True)
+    else:  # one run: every fit in one pool of threads
+        frame = run_released_benchmark(bench, laws=laws, progress=progress, stream=stream)
     frame["objective"] = frame["train_loss"]
     # rows in run_benchmark's order: curves as in the bench, laws as given
     curve_rank = {(c.domain, c.task, c.model): i for i, c in enumerate(bench.curves)}

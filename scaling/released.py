@@ -98,7 +98,7 @@ from .evaluate import extrapolation_rmse, rmse_standard_error
 __all__ = [
     "ERR_MARGIN", "DEFAULTS", "M4_DOMAIN_CALLS", "SE_METHODS", "LAWS_RELEASED", "WALKS",
     "fit_released", "fit_released_batch", "predict_released", "released_training_loss",
-    "run_released_benchmark", "rescore", "standard_error", "options_for", "law_options", "cut_fit",
+    "run_released_benchmark", "warm_up", "rescore", "standard_error", "options_for", "law_options", "cut_fit",
     "CurveSplit", "LM_TABLE2_FIT_X_MAX",
 ]
 
@@ -257,6 +257,23 @@ def _fit_one(law: str, x: np.ndarray, y: np.ndarray, opts: dict) -> tuple[dict, 
                                              K.M_TERMS, K.RHO)
     params = dict(beta=math.exp(la), c=float(c), eps_inf=float(e), eps0=float(e0), alpha=float(alpha))
     return params, int(it), bool(conv)
+
+
+def warm_up() -> float:
+    """Compile the kernels (or load them from numba's cache) on a tiny curve; returns the seconds.
+
+    The first run after installing compiles them (several seconds); later processes load the cache.
+    Calling this first keeps that one-off cost out of timings.
+    """
+    start = time.perf_counter()
+    x = np.logspace(6.0, 9.0, 8)
+    y = 0.3 + 40.0 * x ** -0.35
+    short = dict(max_iterations=2, gd_iterations=1, gd_epochs=2, newton_steps=2)
+    for law in LAWS_RELEASED:
+        opts = options_for(law, "IC", **{k: v for k, v in short.items() if k in law_options(law)})
+        for walk in (WALKS if law in ("M2", "M4") else (None,)):
+            _fit_one(law, x, y, {**opts, "walk": walk} if walk else opts)
+    return time.perf_counter() - start
 
 
 def _result(law, x, y, params, n_iter, converged, seconds) -> dict:
