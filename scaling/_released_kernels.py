@@ -324,7 +324,9 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
         ratio = abs(d) / umin
         if has_e0:
             ratio = max(ratio, abs(h) / vmin)
-        mm = LOW_TERMS if ratio < 1e-8 else 5 if ratio < 1e-4 else m
+        # (Below 1e-9 a linear model: g is then exact to 1e-18 and its derivative, which only scales
+        # a Newton step, to 1e-9 of itself.)
+        mm = 2 if ratio < 1e-9 else LOW_TERMS if ratio < 1e-8 else 5 if ratio < 1e-4 else m
         if mm > mc:
             mc = m
             _centre(y, lf, alpha, ce, ce0, has_e0, H, F, G, mc)
@@ -343,7 +345,7 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
             rowd = 0.0
             for k in range(mm):
                 row += F[j, k] * dp[k]
-                if k >= 1:
+                if newton and k >= 1:  # gradient steps need no second derivative
                     rowd += k * F[j, k] * dp[k - 1]
             sF += hp[j] * row
             sFd += hp[j] * rowd
@@ -355,13 +357,13 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
             sG = 0.0
             sGh = 0.0
             # at h = 0 (eps0 at its centre, e.g. pinned at a bound) only the rows j = 0, 1 count
-            for j in range(mm if jmax > 1 else 2):
+            for j in range(mm if jmax > 1 else (2 if newton else 1)):
                 col = 0.0
                 for k in range(mm):
                     col += G[j, k] * dp[k]
                 if j < jmax:
                     sG += hp[j] * col
-                if j >= 1 and j - 1 < jmax:
+                if newton and j >= 1 and j - 1 < jmax:
                     sGh += j * hp[j - 1] * col
             g0 = -alpha * sG / n
             h0 = -alpha * sGh / n
