@@ -69,10 +69,12 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, sound: bool = Fal
     start = time.perf_counter()
     try:
         fitted = law_for_domain(law, curve.domain, **settings)
-        if sound:
+        if sound and law in PAPER_LAWS:
             from .sound import fit_sound
 
             fitted = fit_sound(fitted, curve.x_fit, curve.loss_fit)
+        elif sound:  # BNSL and the Chinchilla-style fit already minimise a loss on log predictions
+            fitted = fitted.fit(curve.x_fit, curve.loss_fit)
         else:
             fitted = fitted.fit(curve.x_fit, curve.loss_fit)
         pred = fitted.predict(curve.x_test)

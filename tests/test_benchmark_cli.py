@@ -111,6 +111,8 @@ def runs(tmp):
                                    "--out", tmp / "nmt.csv"),
         "second file bad": command("--csv", tmp / "good.csv", "--csv", tmp / "bad1.csv", "--out", tmp / "second.csv"),
         "deprecated search": command("--search", "local", "--csv", tmp / "good.csv", "--laws", "M1", "--quiet"),
+        "sound": command("--csv", tmp / "good.csv", "--estimator", "sound", "--laws", "all", "--quiet",
+                         "--out", tmp / "sound.csv"),
     }
     for i, name in enumerate(BAD):
         if name in SUBPROCESS:
@@ -159,6 +161,14 @@ def test_released_on_a_csv(runs, tmp):
     assert len(res) == 6 and sorted(set(res["law"])) == ["M1", "M3"]
     assert res["rmse"].notna().all()
     assert "estimator: released" in done.stdout and "6 fits (0 failed" in done.stdout
+
+
+def test_the_sound_estimator_fits_every_law(runs, tmp):
+    done = runs["sound"]
+    assert done.returncode == 0, done.stderr
+    res = pd.read_csv(tmp / "sound.csv")
+    assert len(res) == 18 and {"BNSL", "Chinchilla", "M4"} <= set(res["law"])
+    assert "estimator: sound" in done.stdout and "18 fits (0 failed" in done.stdout
 
 
 def test_curves_from_two_files_are_pooled(runs, tmp):
