@@ -924,13 +924,15 @@ def plot_win_fractions(table, ax=None, *, reference: str | None = None,
 def plot_exponents_by_shots(ours, paper=None, *, laws: Sequence[str] = ("M2", "M4"),
                    families: Sequence[str] = ("BiT", "ViT", "MiX"),
                    panel_size: tuple[float, float] = (3.0, 2.4), ylim=(-1.0, 0.0),
-                   ours_label: str = "ours", paper_label: str = "paper"):
+                   ours_label: str = "ours", paper_label: str = "paper",
+                   second=None, second_label: str = "second estimator"):
     """Exponent against shot count, per law (rows) and architecture family (columns): Figure 6.
 
-    ``ours`` (and optionally ``paper``) are long frames with columns ``law, family, size, model,
-    shots, c``; each family has a ``small`` and a ``large`` model (colours :data:`SIZE_COLORS`).
-    Our values are filled markers joined by lines; the paper's are hollow markers of the same
-    colour.
+    ``ours`` (and optionally ``paper`` and ``second``) are long frames with columns ``law, family,
+    size, model, shots, c``; each family has a ``small`` and a ``large`` model (colours
+    :data:`SIZE_COLORS`).  Our values are filled markers joined by lines; the paper's are hollow
+    markers of the same colour; ``second`` (e.g. another estimator's exponents) is small crosses
+    joined by a thin dotted line.
     """
     fig, axes = plt.subplots(len(laws), len(families), squeeze=False, sharex=True, sharey=True,
                              figsize=(panel_size[0] * len(families), panel_size[1] * len(laws)),
@@ -950,6 +952,10 @@ def plot_exponents_by_shots(ours, paper=None, *, laws: Sequence[str] = ("M2", "M
                     ref = paper[(paper["law"] == law) & (paper["family"] == fam) & (paper["size"] == size)]
                     ref = ref.sort_values("shots")
                     ax.plot(ref["shots"], ref["c"], "o", mfc="none", mec=color, ms=9, mew=1.4)
+                if second is not None:
+                    alt = second[(second["law"] == law) & (second["family"] == fam) & (second["size"] == size)]
+                    alt = alt.sort_values("shots")
+                    ax.plot(alt["shots"], alt["c"], "x:", color=color, ms=5, mew=1.2, lw=0.9, alpha=0.8)
             ax.set_title(f"{law}, {fam}", fontsize="small")
             ax.set_xticks([5, 10, 25])
             ax.set_xlim(2, 28)
@@ -960,11 +966,14 @@ def plot_exponents_by_shots(ours, paper=None, *, laws: Sequence[str] = ("M2", "M
                 ax.set_ylabel("exponent c", fontsize="small")
             if i == len(laws) - 1:
                 ax.set_xlabel("shots (ImageNet)", fontsize="small")
-            ax.legend(loc="lower left", fontsize=6.5, handletextpad=0.3, borderpad=0.3)
+            ax.legend(loc="best", fontsize=6.5, handletextpad=0.3, borderpad=0.3)
     marks = [plt.Line2D([], [], color="0.3", marker="o", ms=5, lw=1.5, label=ours_label)]
     if paper is not None:
         marks.append(plt.Line2D([], [], color="0.3", marker="o", mfc="none", ms=9, mew=1.4, ls="none",
                                 label=paper_label))
+    if second is not None:
+        marks.append(plt.Line2D([], [], color="0.3", marker="x", ms=5, mew=1.2, lw=0.9, ls=":",
+                                label=second_label))
     fig.legend(handles=marks, loc="outside upper center", ncol=len(marks), fontsize="small", frameon=False)
     return fig
 
