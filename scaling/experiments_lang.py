@@ -1,33 +1,53 @@
 """The paper's language experiments: machine translation and language modelling (Table 2),
-BIG-Bench (Table 3), the language-model exponents (Figure 9) and the noise of the BIG-Bench curves.
+BIG-Bench (Table 3), the language-model exponents (Figure 9), the NMT/LM/BIG-Bench bars of
+Figure 1 and the noise of the BIG-Bench curves.
 
 The chapters *machine translation*, *language modelling* and *BIG-Bench* call these functions;
 all computation lives here so that a chapter cell stays a few lines long.
 
 >>> from scaling.data import load_benchmark
 >>> from scaling import experiments_lang as xl
->>> bench = load_benchmark()                                    # doctest: +SKIP
->>> res = xl.run_domain(bench, "NMT", search="local")           # doctest: +SKIP
->>> xl.side_by_side(res, "NMT")                                 # doctest: +SKIP
+>>> bench = load_benchmark(drop_duplicates=False)               # doctest: +SKIP
+>>> res = xl.run_variants(bench, "NMT")                          # doctest: +SKIP
+>>> xl.side_by_side(res, "NMT")                                  # doctest: +SKIP
 
-Two ways of minimising the same loss
-------------------------------------
-``search="global"`` uses the package's default estimators, which find the global minimum of the
-paper's loss (Eq. 4 / Eq. 5). ``search="local"`` sets ``search="local"`` for M2 and M4: the
-solver walks downhill from the released code's starting point (``eps_inf`` just below the smallest
-loss, ``eps0`` at its initial value) in small steps and so, like the released gradient descent,
-ends in the minimum of the valley where it starts. M1 has one minimum, and M3 has no ``search``
-option in :mod:`scaling.laws` (only a ``start`` for a single descent); the released M3
-(a grid search over per-point candidates) is available through :func:`released_m3` when the
-optional module :mod:`scaling.released` is installed.
+Three estimators of the same laws (:data:`ESTIMATORS`)
+------------------------------------------------------
+``"released"`` (the default) is *the paper's method*: :mod:`scaling.released`, an exact emulation
+of the authors' released code, with the notebook's settings per domain. Score it as the notebook
+did, on ``load_benchmark(drop_duplicates=False)`` (every held-out row counts; the LM rows are
+stored four times, which changes the standard error, not the fit or the RMSE).
+``"global"`` uses the package's estimators, which find the global minimum of the paper's loss
+(Eq. 4 / Eq. 5): the minimum of the loss the paper states, which the released code does not
+reach. ``"local"`` sets ``search="local"`` for M2 and M4 (a descent from the released starting
+point); it is kept for the older chapters' comparisons. :func:`run_domain` fits one domain with
+one estimator; results carry an ``estimator`` column (and ``search``, its older name), and
+:func:`law_from_row` turns a row back into a fitted law that predicts as its estimator does.
+
+Winners and the Figure 1 bars
+-----------------------------
+The paper's Figure 1 credits every tied law on NMT, LM and BIG-Bench
+(:data:`scaling.evaluate.FIGURE1_TIE_RULE`), and the released notebook compares RMSEs truncated
+to 3 decimals. :data:`WIN_RULE` uses that rule (``"truncated"``) for our bold cells, so that
+bold cells and bars agree; :func:`bold_agreement` compares it and other rules with the paper's
+bold cells.
 
 The fitting window of the language-model curves
 -----------------------------------------------
 :func:`with_common_fit_window` drops the fitting points beyond one cut shared by all
 language-model sizes, keeping the held-out points unchanged. The default cut is the paper's
-``tau = x_max / 2`` computed on the *shortest* run (the 1.07e9 model: ``tau = 7.1e10`` tokens),
-whereas the released split uses each run's own ``x_max``. This is a hypothesis about the paper's
-run, tested in the chapter *language modelling*; it is not the released split.
+``tau = x_max / 2`` computed on the *shortest* run (the 1.07e9 model: ``tau = 7.1e10`` tokens,
+:data:`scaling.released.LM_TABLE2_FIT_X_MAX`), whereas the released split uses each run's own
+``x_max``. Under that window the paper's M1 column of Table 2 is reproduced; the paper does not
+describe it, so it stays a hypothesis about the paper's run.
+
+Protocol variants and causes
+----------------------------
+:data:`RELEASED_VARIANTS` are the optimiser settings the paper's text and the released code
+disagree on (learning rate 1e-7 vs 1e-8; eps0 fixed vs learned); :func:`run_released_variants`
+fits them and :func:`difference_causes` names, for every table cell our released emulation does
+not reproduce, the first explanation that holds (the paper repeats another row, a variant; the
+vocabulary of :mod:`scaling.ledger`) or says that none does.
 
 Paper values
 ------------
@@ -39,6 +59,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -46,16 +67,19 @@ import pandas as pd
 
 from . import ledger
 from .data import LearningCurve
-from .evaluate import extrapolation_rmse, rmse_standard_error, run_benchmark
+from .evaluate import FIGURE1_TIE_RULE, extrapolation_rmse, rmse_standard_error, run_benchmark, win_fractions
 from .laws import LAWS, PAPER_LAWS, law_for_domain
 from .tables import LAW_COLUMNS, sci, winner_mask
 
 __all__ = [
-    "SEARCHES", "LOCAL_SETTINGS", "ROW_LABELS", "DOMAIN_SOURCE", "WIN_RULE",
-    "curves_of", "row_label", "row_labels", "run_domain", "run_variants", "fitted_laws",
+    "ESTIMATORS", "ESTIMATOR_LABELS", "SEARCHES", "LOCAL_SETTINGS", "ROW_LABELS", "DOMAIN_SOURCE", "WIN_RULE",
+    "WIN_DECIMALS", "BOLD_RULES", "RELEASED_VARIANTS", "ReleasedFit",
+    "curves_of", "row_label", "row_labels", "run_domain", "run_variants", "run_released_variants",
+    "fitted_laws", "fits_from_results",
     "with_common_fit_window", "common_fit_window", "truncate_fit",
     "paper_table", "ours_table", "sci_pm", "compact", "items_for", "reproduction", "status_counts", "status_summary",
     "side_by_side", "ledger_view", "style_ledger_view", "trial_table", "winners", "win_shares", "win_share_reproduction",
+    "figure1_bars", "bold_agreement", "difference_causes", "style_causes", "cause_counts", "rounds_up",
     "search_comparison", "released_m3", "with_released_m3",
     "law_from_row", "rescore", "se_multiplier", "se_calibration",
     "m1_trials", "exponents", "exponent_reproduction",
@@ -63,15 +87,35 @@ __all__ = [
 ]
 
 DOMAINS = ("NMT", "LM", "BB")
-#: Settings passed to :func:`scaling.evaluate.run_benchmark` for each search.
+#: The ways of fitting a law, as in :func:`scaling.evaluate.run_benchmark`: ``"released"`` emulates
+#: the authors' code (the paper's method), ``"global"`` is the global minimum of Eq. 4/5,
+#: ``"local"`` a descent from the released starting point.
+ESTIMATORS = ("released", "global", "local")
+#: How tables and legends name each estimator.
+ESTIMATOR_LABELS = {"released": "released code", "global": "global minimum", "local": "local search"}
+#: Settings passed to :func:`scaling.evaluate.run_benchmark` for each search (older name, kept).
 LOCAL_SETTINGS = {"M2": {"search": "local"}, "M4": {"search": "local"}}
 SEARCHES = {"global": None, "local": LOCAL_SETTINGS}
 #: The paper's table for each domain.
 DOMAIN_SOURCE = {"NMT": "Table 2", "LM": "Table 2", "BB": "Table 3"}
-#: How winners are marked: NMT has one held-out point (no standard error), so the smallest RMSE
-#: wins; LM and BB use "within one standard error of the best", the rule that reproduces the
-#: paper's bold cells (see scaling.tables.winner_mask).
-WIN_RULE = {"NMT": "best", "LM": "within-se", "BB": "within-se"}
+#: Decimals to which the released notebook truncates RMSEs before comparing them.
+WIN_DECIMALS = 3
+#: How our winners (bold cells) are marked: the RMSEs truncated to :data:`WIN_DECIMALS` decimals,
+#: every tied law a winner -- the rule of the paper's Figure 1 bars for these domains
+#: (:data:`scaling.evaluate.FIGURE1_TIE_RULE`), so that our bold cells and our bars agree.
+WIN_RULE = {"NMT": "truncated", "LM": "truncated", "BB": "truncated"}
+#: The winner rules :func:`winners` knows: ``truncated`` (above), ``best`` (smallest RMSE, no
+#: truncation), ``within-se`` (every law within our standard error of the best), ``within-paper-se``
+#: (within the paper's printed ± of the best; NMT prints none), ``printed`` (the smallest RMSE after
+#: rounding to the two significant digits the paper prints).
+BOLD_RULES = ("truncated", "best", "within-se", "within-paper-se", "printed")
+#: Optimiser settings on which the paper's text and the released code disagree, as options of
+#: :func:`scaling.released.fit_released` per law (only M2 and M4 have them).
+RELEASED_VARIANTS = {
+    "lr 1e-7": {"M2": {"lr": 1e-7}, "M4": {"lr": 1e-7}},
+    "eps0 fixed": {"M4": {"update_eps0": False}},
+    "lr 1e-7, eps0 fixed": {"M2": {"lr": 1e-7}, "M4": {"lr": 1e-7, "update_eps0": False}},
+}
 
 # Row order and row names of the paper's Tables 2 and 3 (CSV spelling -> printed name).
 _NMT_ROWS = {
@@ -104,10 +148,23 @@ _COMPACT = [{"selector": "", "props": "font-size: 0.74rem;"},
             {"selector": "caption", "props": "caption-side: top; font-size: 0.85rem;"}]
 
 
+# Tables with three lines per row (ours, paper, global) and "±" cells: smaller still, and the row
+# names may wrap, so that four law columns fit the page.
+_DENSE = [{"selector": "", "props": "font-size: 0.64rem;"},
+          {"selector": "td", "props": "padding: 0.1rem 0.18rem;"},
+          {"selector": "th", "props": "padding: 0.1rem 0.18rem; max-width: 6rem;"}]
+
+
+def _breakable(label):
+    """A row label that may wrap after its underscores (a zero-width space follows each)."""
+    return label.replace("_", "_\u200b") if isinstance(label, str) and "\u200b" not in label else label
+
+
 def compact(styler, caption: str | None = None):
     """A pandas Styler with the book's compact table style for numbers in the paper's notation
-    (no wrapping inside a number, small font, narrow padding), optionally with a caption."""
-    styler = styler.set_table_styles(_COMPACT, overwrite=False)
+    (no wrapping inside a number, small font, narrow padding; long row labels such as BIG-Bench
+    task names may wrap after an underscore), optionally with a caption."""
+    styler = styler.set_table_styles(_COMPACT, overwrite=False).format_index(_breakable, axis=0)
     return styler.set_caption(caption) if caption else styler
 
 
@@ -149,33 +206,101 @@ def curves_of(bench_or_curves, domain: str) -> list[LearningCurve]:
 # Fitting
 # ---------------------------------------------------------------------------------------------
 
-def _settings(search: str):
-    if search not in SEARCHES:
-        raise ValueError(f"unknown search {search!r}; choose one of {list(SEARCHES)}.")
-    return SEARCHES[search]
+def _estimator(estimator: str | None, search: str | None) -> str:
+    """Resolve the estimator name, accepting the older keyword ``search``."""
+    if search is not None:
+        if estimator is not None and estimator != search:
+            raise ValueError(f"estimator={estimator!r} and search={search!r} disagree; pass only estimator.")
+        estimator = search
+    estimator = "released" if estimator is None else estimator
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {list(ESTIMATORS)}.")
+    return estimator
 
 
-def run_domain(bench_or_curves, domain: str, search: str = "global",
-               laws: Iterable[str] = PAPER_LAWS) -> pd.DataFrame:
-    """:func:`scaling.evaluate.run_benchmark` on one domain's curves, with a ``search`` column.
+def run_domain(bench_or_curves, domain: str, estimator: str | None = None,
+               laws: Iterable[str] = PAPER_LAWS, *, search: str | None = None,
+               settings: Mapping[str, dict] | None = None) -> pd.DataFrame:
+    """:func:`scaling.evaluate.run_benchmark` on one domain's curves with one estimator.
 
-    Rows come in the paper's row order, then by law.
+    ``estimator`` is one of :data:`ESTIMATORS` (default ``"released"``, the paper's method;
+    ``search`` is its older name). ``settings`` maps a law to options (released: those of
+    :func:`scaling.released.fit_released`, e.g. ``{"M4": {"update_eps0": False}}``). For the
+    notebook's scoring pass ``load_benchmark(drop_duplicates=False)``. Rows come in the paper's row
+    order, then by law, with the columns ``estimator`` and ``search`` (the same value) after
+    ``law``.
     """
+    estimator = _estimator(estimator, search)
     curves = curves_of(bench_or_curves, domain)
-    res = run_benchmark(SimpleNamespace(curves=curves), laws=tuple(laws), settings=_settings(search))
-    res.insert(4, "search", search)
+    res = run_benchmark(SimpleNamespace(curves=curves), laws=tuple(laws), estimator=estimator,
+                        settings=dict(settings) if settings else None)
+    res.insert(4, "estimator", estimator)
+    res.insert(5, "search", estimator)
     return res
 
 
-def run_variants(bench_or_curves, domain: str, searches: Iterable[str] = tuple(SEARCHES)) -> dict:
-    """``{search: run_domain(...)}`` for several searches."""
-    return {s: run_domain(bench_or_curves, domain, search=s) for s in searches}
+def run_variants(bench_or_curves, domain: str, estimators: Iterable[str] = ("released", "global"), *,
+                 searches: Iterable[str] | None = None) -> dict:
+    """``{estimator: run_domain(...)}`` for several estimators (default: the released code and the
+    global minimum; ``searches`` is the older name of ``estimators``)."""
+    names = tuple(searches) if searches is not None else tuple(estimators)
+    return {name: run_domain(bench_or_curves, domain, name) for name in names}
 
 
-def fitted_laws(bench_or_curves, domain: str, search: str = "global",
-                laws: Iterable[str] = PAPER_LAWS) -> list[dict]:
-    """For each curve of ``domain`` (paper order) a ``{law name: fitted law}`` dict, for plotting."""
-    settings = _settings(search) or {}
+def run_released_variants(bench_or_curves, domain: str, names: Iterable[str] = tuple(RELEASED_VARIANTS),
+                          laws: Iterable[str] = ("M2", "M4")) -> dict:
+    """``{variant: run_domain(..., "released", settings=...)}`` for the optimiser variants of
+    :data:`RELEASED_VARIANTS` (only M2 and M4 depend on them, so only they are fitted by default)."""
+    out = {}
+    for name in names:
+        if name not in RELEASED_VARIANTS:
+            raise ValueError(f"unknown variant {name!r}; choose from {list(RELEASED_VARIANTS)}.")
+        out[name] = run_domain(bench_or_curves, domain, "released", laws=laws, settings=RELEASED_VARIANTS[name])
+    return out
+
+
+@dataclass(frozen=True)
+class ReleasedFit:
+    """A law fitted by the released code: its parameters, predicting as the released code does
+    (:func:`scaling.released.predict_released`, e.g. M4 on its 10,000-point grid)."""
+
+    law: str
+    params_: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.law
+
+    def predict(self, x) -> np.ndarray:
+        from .released import predict_released
+
+        return predict_released(self.law, self.params_, np.asarray(x, dtype=float))
+
+
+_RELEASED_PARAMS = {"M1": ("beta", "c"), "M2": ("beta", "c", "eps_inf"), "M3": ("beta", "c", "gamma"),
+                    "M4": ("beta", "c", "eps_inf", "eps0", "alpha")}
+
+
+def fits_from_results(results: pd.DataFrame, domain: str, laws: Iterable[str] | None = None) -> list[dict]:
+    """For each curve of ``domain`` (paper order) a ``{law: fitted law}`` dict rebuilt from the
+    rows of a results frame (:func:`law_from_row`), for plotting."""
+    _check_domain(domain)
+    key = _row_key(domain)
+    part = results[results["domain"] == domain]
+    laws = list(laws) if laws is not None else [law for law in LAW_COLUMNS if law in set(part["law"])]
+    rows = {(str(r[key]), r["law"]): r for _, r in part.iterrows()}
+    return [{law: law_from_row(rows[(k, law)]) for law in laws} for k in ROW_LABELS[domain]]
+
+
+def fitted_laws(bench_or_curves, domain: str, estimator: str | None = None,
+                laws: Iterable[str] = PAPER_LAWS, *, search: str | None = None) -> list[dict]:
+    """For each curve of ``domain`` (paper order) a ``{law name: fitted law}`` dict, for plotting.
+
+    ``estimator`` as in :func:`run_domain` (default ``"released"``)."""
+    estimator = _estimator(estimator, search)
+    if estimator == "released":
+        return fits_from_results(run_domain(bench_or_curves, domain, "released", laws=laws), domain, laws)
+    settings = (SEARCHES[estimator] or {})
     out = []
     for curve in curves_of(bench_or_curves, domain):
         out.append({law: law_for_domain(law, domain, **settings.get(law, {})).fit(curve.x_fit, curve.loss_fit)
@@ -310,33 +435,69 @@ def _cells(rmse: pd.DataFrame, se: pd.DataFrame | None) -> pd.DataFrame:
                         index=rmse.index, columns=rmse.columns)
 
 
-def side_by_side(results: pd.DataFrame, domain: str, caption: str | None = None,
-                 ours_label: str = "ours", rule: str | None = None):
-    """Our table and the paper's in the paper's notation, winners in bold (a pandas Styler).
+def _mask(rmse: pd.DataFrame, se: pd.DataFrame | None, rule: str, domain: str) -> pd.DataFrame:
+    """The winner mask of one table under a rule of :data:`BOLD_RULES`."""
+    if rule == "truncated":
+        return winner_mask(rmse, se, rule="best", decimals=WIN_DECIMALS)
+    if rule == "best":
+        return winner_mask(rmse, se, rule="best")
+    if rule == "within-se":
+        return winner_mask(rmse, se, rule="within-se")
+    if rule == "within-paper-se":
+        paper_se = paper_table(domain, "se").reindex(index=rmse.index, columns=rmse.columns).fillna(0.0)
+        return winner_mask(rmse, paper_se, rule="within-se")
+    if rule == "printed":
+        printed = rmse.map(lambda v: float(f"{v:.1e}") if np.isfinite(v) else 1.0)
+        return printed.eq(printed.min(axis=1), axis=0)
+    raise ValueError(f"unknown rule {rule!r}; choose one of {list(BOLD_RULES)}.")
 
-    Each table row appears twice, ours (``ours_label``) directly above the paper's, so that every
-    number sits next to the one it reproduces and the table stays four columns wide. Our winners
-    follow :data:`WIN_RULE` (or ``rule``); the paper's bold cells are the ones printed in bold.
+
+def side_by_side(results, domain: str, caption: str | None = None,
+                 ours_label: str = "ours", rule: str | None = None, status: bool = False):
+    """Our table(s) and the paper's in the paper's notation, winners in bold (a pandas Styler).
+
+    ``results`` is one results frame (its line is called ``ours_label``) or a mapping
+    ``{label: results frame}``. Each table row appears once per frame and once for the paper: the
+    first frame, directly above the paper's line, then the paper, then the other frames, so that
+    the number that should reproduce the paper's sits next to it. Our winners follow
+    :data:`WIN_RULE` (or ``rule``, one of :data:`BOLD_RULES`); the paper's bold cells are the ones
+    it prints in bold. ``status=True`` colours each of our cells by its ledger status against the
+    paper (green reproduced, amber within error, red differs).
     """
     _check_domain(domain)
     rule = rule or WIN_RULE[domain]
+    frames = dict(results) if isinstance(results, Mapping) else {ours_label: results}
+    if not frames:
+        raise ValueError("no results given.")
     with_se = domain != "NMT"
-    rmse, se = ours_table(results, domain, "rmse"), ours_table(results, domain, "se")
-    bold_ours = winner_mask(rmse, se, rule=rule)
-    p_rmse, p_se = paper_table(domain, "rmse")[rmse.columns], paper_table(domain, "se")[rmse.columns]
-    bold_paper = paper_table(domain, "bold")[rmse.columns]
-    ours_cells = _cells(rmse, se if with_se else None)
-    paper_cells = _cells(p_rmse, p_se if with_se else None)
+    blocks = {}
+    for label, res in frames.items():
+        rmse, se = ours_table(res, domain, "rmse"), ours_table(res, domain, "se")
+        colour = pd.DataFrame("", index=rmse.index, columns=rmse.columns)
+        if status:
+            comp = reproduction(res, domain).query("quantity == 'rmse'").set_index([_row_key(domain), "law"])
+            colour = pd.DataFrame([[_STATUS_STYLE.get(comp["status"].get((k, law), ""), "") for law in rmse.columns]
+                                   for k in rmse.index], index=rmse.index, columns=rmse.columns)
+        blocks[label] = (_cells(rmse, se if with_se else None), _mask(rmse, se, rule, domain), colour)
+    columns = next(iter(blocks.values()))[0].columns
+    p_rmse, p_se = paper_table(domain, "rmse")[columns], paper_table(domain, "se")[columns]
+    blank = pd.DataFrame("", index=p_rmse.index, columns=columns)
+    paper_block = (_cells(p_rmse, p_se if with_se else None), paper_table(domain, "bold")[columns], blank)
+    labels = list(frames)
+    order = labels[:1] + ["paper"] + labels[1:]
+    parts = {**blocks, "paper": paper_block}
+    keys = list(ROW_LABELS[domain])
     # a zero-width space after each underscore lets long task names wrap in a narrow column
-    labels = [lab.replace("_", "_\u200b") for lab in row_labels(domain, rmse.index)]
-    index = pd.MultiIndex.from_tuples([(lab, src) for lab in labels for src in (ours_label, "paper")])
-    cells = pd.DataFrame([r for i in range(len(labels)) for r in (ours_cells.iloc[i], paper_cells.iloc[i])],
-                         index=index, columns=rmse.columns)
-    bold = pd.DataFrame([r for i in range(len(labels)) for r in (bold_ours.iloc[i], bold_paper.iloc[i])],
-                        index=index, columns=rmse.columns).astype(bool)
+    names = [lab.replace("_", "_\u200b") for lab in row_labels(domain, keys)]
+    index = pd.MultiIndex.from_tuples([(name, src) for name in names for src in order])
+    cells = pd.DataFrame([parts[src][0].loc[k] for k in keys for src in order], index=index, columns=columns)
+    bold = pd.DataFrame([parts[src][1].loc[k] for k in keys for src in order], index=index, columns=columns)
+    colours = pd.DataFrame([parts[src][2].loc[k] for k in keys for src in order], index=index, columns=columns)
     cells.columns.name = None
-    styler = cells.style.apply(lambda _: np.where(bold.to_numpy(), "font-weight: bold", ""), axis=None)
-    return compact(styler, caption)
+    css = np.where(bold.astype(bool).to_numpy(), "font-weight: bold", "")
+    css = np.array([[";".join(x for x in (a, b) if x) for a, b in zip(ra, rb)] for ra, rb in zip(css, colours.to_numpy())])
+    styler = compact(cells.style.apply(lambda _: css, axis=None), caption)
+    return styler.set_table_styles(_DENSE, overwrite=False) if len(order) > 2 and with_se else styler
 
 
 def _signed(value: float) -> str:
@@ -404,9 +565,10 @@ def trial_table(trials: Mapping[str, pd.DataFrame], domain: str = "LM", law: str
 
 
 def winners(results: pd.DataFrame, domain: str, rule: str | None = None) -> pd.DataFrame:
-    """Our winner mask (rows in paper order, paper row names) under the domain's rule."""
+    """Our winner mask (rows in paper order, paper row names) under the domain's rule
+    (:data:`WIN_RULE`) or ``rule`` (one of :data:`BOLD_RULES`)."""
     rmse, se = ours_table(results, domain, "rmse"), ours_table(results, domain, "se")
-    mask = winner_mask(rmse, se, rule=rule or WIN_RULE[domain])
+    mask = _mask(rmse, se, rule or WIN_RULE[domain], domain)
     mask.index = row_labels(domain, mask.index)
     return mask
 
@@ -427,40 +589,210 @@ def win_share_reproduction(shares: pd.Series, domain: str) -> pd.DataFrame:
     return out[(out["source"] == "Figure 1") & (out["domain"] == domain)].reset_index(drop=True)
 
 
+def figure1_bars(results: Mapping[str, pd.DataFrame], domain: str, paper_label: str = "paper (Figure 1)"
+                 ) -> pd.DataFrame:
+    """The domain's bars of Figure 1 (bottom) for each results frame, with the paper's bars as the
+    last row.
+
+    Computed by :func:`scaling.evaluate.win_fractions` with the paper's tie rule
+    (:data:`scaling.evaluate.FIGURE1_TIE_RULE`: RMSEs truncated to 3 decimals, every tied law
+    credited), so the shares equal those of our bold cells under :data:`WIN_RULE`.
+    """
+    _check_domain(domain)
+    rows = {}
+    for name, res in results.items():
+        part = res[res["domain"] == domain]
+        rows[name] = win_fractions(part, rule=FIGURE1_TIE_RULE, decimals=WIN_DECIMALS).loc[domain]
+    ref = _reference()
+    ref = ref[(ref["source"] == "Figure 1") & (ref["domain"] == domain)].set_index("law")["paper"]
+    rows[paper_label] = ref.astype(float)
+    out = pd.DataFrame(rows).T.reindex(columns=list(LAW_COLUMNS))
+    out.columns.name = "law"
+    return out
+
+
+def bold_agreement(results: pd.DataFrame, domain: str, rules: Iterable[str] = BOLD_RULES) -> pd.DataFrame:
+    """How well each winner rule applied to our table gives the paper's bold cells.
+
+    One row per rule (:data:`BOLD_RULES`): ``agreeing cells`` (cells whose bold/not-bold marking is
+    the paper's, out of ``cells``), ``agreeing rows`` (rows whose whole marking is the paper's), and
+    the resulting share of rows won by each law (the bars the rule would draw). NMT has no printed ±, so ``within-paper-se`` is left out
+    there.
+    """
+    _check_domain(domain)
+    rmse, se = ours_table(results, domain, "rmse"), ours_table(results, domain, "se")
+    paper_bold = paper_table(domain, "bold")[rmse.columns]
+    out = {}
+    for rule in rules:
+        if rule == "within-paper-se" and domain == "NMT":
+            continue
+        mask = _mask(rmse, se, rule, domain)
+        agree = (mask == paper_bold).to_numpy()
+        out[rule] = {"agreeing cells": int(agree.sum()), "cells": int(agree.size),
+                     "agreeing rows": int(agree.all(axis=1).sum()),
+                     **{law: float(mask[law].mean()) for law in rmse.columns}}
+    table = pd.DataFrame(out).T
+    for col in ("agreeing cells", "cells", "agreeing rows"):
+        table[col] = table[col].astype(int)
+    table.index.name = "rule"
+    return table
+
+
+def _printed_digits(paper_text: str) -> int:
+    """Decimals of the mantissa as printed (``'1.3 × 10⁻²'`` -> 1)."""
+    mantissa = str(paper_text).split("±")[0].split("×")[0].strip()
+    return len(mantissa.split(".")[1]) if "." in mantissa else 0
+
+
+def _truncates_to(value: float, paper: float, paper_text: str) -> bool:
+    """Does ``value``, truncated (not rounded) to the printed digits, give the paper's number?"""
+    if not (np.isfinite(value) and value > 0 and np.isfinite(paper) and paper > 0):
+        return False
+    exponent = math.floor(math.log10(paper))
+    if paper / 10**exponent >= 9.95:  # guard: a printed 1.0 × 10^k read as 9.99 × 10^(k-1)
+        exponent += 1
+    digits = _printed_digits(paper_text)
+    unit = 10.0 ** (exponent - digits)
+    return abs(math.floor(value / unit + 1e-9) * unit - paper) <= 1e-9 * max(paper, unit)
+
+
+def _repeated_rows(domain: str) -> dict:
+    """Rows whose printed M2-M4 RMSEs all equal another (earlier) row's: ``{row: earlier row}``."""
+    table = paper_table(domain)
+    out = {}
+    keys = list(table.index)
+    for i, key in enumerate(keys):
+        for other in keys[:i]:
+            if (table.loc[key, ["M2", "M3", "M4"]] == table.loc[other, ["M2", "M3", "M4"]]).all():
+                out[key] = other
+    return out
+
+
+def rounds_up(comparison: pd.DataFrame, domain: str, quantity: str = "rmse") -> pd.Series:
+    """For each *reproduced* cell of a :func:`reproduction` frame: does the paper's printed number
+    need rounding *up* (truncating our value to the printed digits would give a smaller number)?
+
+    Evidence on how the paper printed its tables: if it truncated, no reproduced cell would round up.
+    Index (row key, law).
+    """
+    key = _row_key(_check_domain(domain))
+    part = comparison[(comparison["quantity"] == quantity) & (comparison["status"] == "reproduced")]
+    flags = [not _truncates_to(r.ours, r.paper, r.paper_text) for r in part.itertuples(index=False)]
+    return pd.Series(flags, index=pd.MultiIndex.from_arrays([part[key], part["law"]]), dtype=bool)
+
+
+def difference_causes(comparisons: Mapping[str, pd.DataFrame], domain: str, baseline: str | None = None,
+                      quantity: str = "rmse") -> pd.DataFrame:
+    """For every table cell that the baseline (default: the first of ``comparisons``, the
+    released code) does not reproduce or meet within error, the size of the difference and the
+    first cause that holds, in the vocabulary of :mod:`scaling.ledger`, in this order:
+
+    * ``paper repeats <row>`` -- the paper prints the same M2-M4 values in this row as in an earlier
+      one (NMT "Decoder-only /LM" repeats "6 Enc, 6 Dec"), so the cell is not a measurement of its row;
+    * ``variant: <name>`` -- another entry of ``comparisons`` (a protocol variant) reproduces the
+      cell or agrees within error (the first such entry is named);
+    * ``± formula`` (``quantity="se"`` only) -- the cell's RMSE is reproduced, its ± is not;
+    * ``unexplained`` -- none of these.
+
+    ``comparisons`` maps a name to a :func:`reproduction` frame; the variants should cover the
+    same cells (missing cells are skipped). Columns: row, law, paper, ours, ``difference``
+    (ours - paper), ``units`` (the difference in the paper's printed rounding units), ``ratio``,
+    ``truncates to paper`` (our value *truncated* to the printed digits is the paper's: not a
+    cause, since the paper rounds -- see :func:`rounds_up` -- but worth knowing), ``cause``.
+    """
+    _check_domain(domain)
+    names = list(comparisons)
+    baseline = baseline or names[0]
+    key = _row_key(domain)
+    base = comparisons[baseline]
+    base_q = base[base["quantity"] == quantity].set_index([key, "law"])
+    base_rmse = base[base["quantity"] == "rmse"].set_index([key, "law"])
+    others = {n: c[c["quantity"] == quantity].set_index([key, "law"]) for n, c in comparisons.items() if n != baseline}
+    repeats = _repeated_rows(domain)
+    good = ("reproduced", "within-error")
+    rows = []
+    for (row, law), r in base_q.iterrows():
+        if r["status"] in good:
+            continue
+        if row in repeats and law != "M1":
+            cause = f"paper repeats {row_label(domain, repeats[row])}"
+        else:
+            cause = next((f"variant: {n}" for n, c in others.items()
+                          if (row, law) in c.index and c.loc[(row, law), "status"] in good), None)
+            if cause is None and quantity == "se" and base_rmse.loc[(row, law), "status"] == "reproduced":
+                cause = "± formula"
+            cause = cause or "unexplained"
+        unit = float(r["precision"])
+        rows.append({"row": row_label(domain, row), "law": law, "paper": r["paper_text"],
+                     "ours": sci_pm(r["ours"]), "difference": r["difference"],
+                     "units": r["difference"] / unit if unit > 0 else math.nan, "ratio": r["ratio"],
+                     "truncates to paper": quantity == "rmse" and _truncates_to(r["ours"], r["paper"], r["paper_text"]),
+                     "cause": cause})
+    return pd.DataFrame(rows, columns=["row", "law", "paper", "ours", "difference", "units", "ratio",
+                                       "truncates to paper", "cause"])
+
+
+def style_causes(causes: pd.DataFrame, caption: str | None = None):
+    """A :func:`difference_causes` table for the page: the difference as ``ours − paper``, in printed
+    units and as a ratio, a tick where cutting our value off at the printed digits would give the
+    paper's number, and the cause. Returns a compact pandas Styler."""
+    view = pd.DataFrame({
+        "row": causes["row"], "law": causes["law"], "paper": causes["paper"], "ours": causes["ours"],
+        "ours − paper": [_signed(d) for d in causes["difference"]],
+        "units": causes["units"], "ratio": causes["ratio"],
+        "cut off = paper": np.where(causes["truncates to paper"].astype(bool), "✓", ""),
+        "cause": causes["cause"],
+    })
+    styler = view.style.hide(axis="index").format("{:+.1f}", subset=["units"]).format("{:.2f}", subset=["ratio"])
+    wrap = [{"selector": "td", "props": "white-space: normal; min-width: 6rem;"}]
+    return compact(styler, caption).set_table_styles({"row": wrap, "cause": wrap}, overwrite=False)
+
+
+def cause_counts(causes: pd.DataFrame) -> pd.Series:
+    """How many cells each kind of cause explains (``variant: lr 1e-7`` counted as ``variant``)."""
+    kinds = causes["cause"].str.split(":").str[0].str.replace(r"^paper repeats .*", "paper repeats a row", regex=True)
+    return kinds.value_counts()
+
+
 # ---------------------------------------------------------------------------------------------
 # Global versus local minima
 # ---------------------------------------------------------------------------------------------
 
 def search_comparison(variants: Mapping[str, pd.DataFrame], domain: str,
                       laws: Iterable[str] = ("M2", "M4")) -> pd.DataFrame:
-    """For each curve, law and search: the fitted eps_inf and alpha, the exponent c, the training
-    loss (Eq. 4) and the extrapolation RMSE. Index (row, law, search), paper row order."""
+    """For each curve, law and estimator (the keys of ``variants``): the fitted eps_inf and alpha,
+    the exponent c, the training loss (Eq. 4, the mean squared log residual) and the extrapolation
+    RMSE. Index (row, law, estimator), paper row order."""
     laws = list(laws)
     frames = []
     for name, res in variants.items():
         part = res[(res["domain"] == domain) & res["law"].isin(laws)]
-        frames.append(part.assign(row=row_labels(domain, part[_row_key(domain)]), search=name))
-    out = pd.concat(frames).set_index(["row", "law", "search"])[["eps_inf", "alpha", "c", "train_loss", "rmse"]]
+        frames.append(part.drop(columns=["estimator", "search"], errors="ignore")
+                      .assign(row=row_labels(domain, part[_row_key(domain)]), estimator=name))
+    out = pd.concat(frames).set_index(["row", "law", "estimator"])[["eps_inf", "alpha", "c", "train_loss", "rmse"]]
     order = [(row_label(domain, k), law, name) for k in ROW_LABELS[domain] for law in laws for name in variants]
     return out.loc[order].rename(columns={"train_loss": "training loss", "rmse": "RMSE"})
 
 
 def released_m3(bench_or_curves, domain: str) -> pd.DataFrame | None:
-    """M3 fitted with our reimplementation of the released algorithm (:mod:`scaling.released`),
-    as a results frame with ``search = "released"``; ``None`` if that optional module is absent."""
+    """M3 alone, fitted with the released algorithm (:mod:`scaling.released`), as a results frame
+    with ``search = "released"``; ``None`` if that module is absent. Superseded by
+    ``run_domain(bench, domain, "released")``, which fits every law that way; kept for older callers."""
     try:
         from . import released
     except ImportError:
         return None
     curves = curves_of(bench_or_curves, domain)
     res = released.run_released_benchmark(curves, laws=("M3",), progress=False)
-    res.insert(4, "search", "released")
+    res.insert(4, "estimator", "released")
+    res.insert(5, "search", "released")
     return res
 
 
 def with_released_m3(results: pd.DataFrame, released: pd.DataFrame | None) -> pd.DataFrame | None:
     """``results`` with its M3 rows replaced by those of :func:`released_m3` (``None`` if
-    ``released`` is ``None``): the closest we get to the released code without its slow M2/M4."""
+    ``released`` is ``None``). Kept for older callers: ``run_domain(..., "released")`` is the
+    released code for every law."""
     if released is None:
         return None
     keys = ["domain", "task", "model", "law"]
@@ -476,7 +808,13 @@ def with_released_m3(results: pd.DataFrame, released: pd.DataFrame | None) -> pd
 # ---------------------------------------------------------------------------------------------
 
 def law_from_row(row):
-    """The fitted law described by one row of a results frame (its ``law`` and parameters)."""
+    """The fitted law described by one row of a results frame (its ``law`` and parameters).
+
+    A row of the released estimator (``estimator == "released"``) gives a :class:`ReleasedFit`,
+    which predicts as the released code does; any other row gives the package's law."""
+    estimator = row.get("estimator", row.get("search")) if hasattr(row, "get") else None
+    if estimator == "released":
+        return ReleasedFit(row["law"], {p: float(row[p]) for p in _RELEASED_PARAMS[row["law"]]})
     cls = LAWS[row["law"]]
     params = {p: float(row[p]) for p in cls._all_param_names()}
     return cls.from_params(**params)

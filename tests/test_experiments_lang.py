@@ -1,8 +1,9 @@
 """Tests of scaling.experiments_lang and of the plotting functions of the language chapters.
 
-Fast: the NMT, LM and BB domains together hold 20 curves, and the package's estimators fit each in
-milliseconds. Tests that need the benchmark use the ``bench`` fixture (skipped without
-$SCALING_DATA_DIR); the others build small synthetic curves.
+Fast: the NMT, LM and BB domains together hold 20 curves; the package's estimators fit each in
+milliseconds and the released emulation the 80 fits in a few seconds. Tests that need the
+benchmark use the ``bench`` fixture (skipped without $SCALING_DATA_DIR); the others build small
+synthetic curves.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import pandas as pd
 import pytest
 
 from scaling import experiments_lang as xl
-from scaling import plotting
+from scaling import lang_plots, plotting
 from scaling.data import LearningCurve, load_benchmark
-from scaling.evaluate import rmse_standard_error
+from scaling.evaluate import FIGURE1_TIE_RULE, rmse_standard_error, win_fractions
 from scaling.laws import M1, M2
+from scaling.released import LM_TABLE2_FIT_X_MAX, cut_fit, predict_released
 
 
 def _curve(domain="LM", model="1.68e+07", task="val_loss", n=30, n_test=10, noise=0.0, seed=0):
@@ -33,7 +35,18 @@ def _curve(domain="LM", model="1.68e+07", task="val_loss", n=30, n_test=10, nois
 
 @pytest.fixture(scope="module")
 def variants(bench):
-    return {d: xl.run_variants(bench, d) for d in ("NMT", "LM", "BB")}
+    return {d: xl.run_variants(bench, d, estimators=("released", "global", "local")) for d in ("NMT", "LM", "BB")}
+
+
+@pytest.fixture(scope="module")
+def copies(bench):
+    return load_benchmark(drop_duplicates=False)
+
+
+@pytest.fixture(scope="module")
+def released(copies):
+    """The released estimator scored as the notebook does (every stored row)."""
+    return {d: xl.run_domain(copies, d) for d in ("NMT", "LM", "BB")}
 
 
 @pytest.fixture(autouse=True)
@@ -135,7 +148,7 @@ def test_run_domain_and_reproduction(variants):
 
 
 def test_global_m2_collapses_to_m1_on_nmt(variants):
-    search = xl.search_comparison(variants["NMT"], "NMT")
+    search = xl.search_comparison({k: variants["NMT"][k] for k in ("global", "local")}, "NMT")
     assert len(search) == 20
     g = search.loc[("6 Enc, 6 Dec Layers", "M2", "global")]
     l = search.loc[("6 Enc, 6 Dec Layers", "M2", "local")]
@@ -178,7 +191,7 @@ def test_tables_render_with_bold_winners(variants):
     assert styler.data.loc[("1.68e+07", "paper"), "M4"] == "3.1 ± 0.7 × 10⁻⁴"
     html = styler.to_html()
     assert "font-weight: bold" in html and "white-space: nowrap" in html
-    view = xl.ledger_view({k: xl.reproduction(v, "BB") for k, v in variants["BB"].items()}, "BB")
+    view = xl.ledger_view({k: xl.reproduction(variants["BB"][k], "BB") for k in ("global", "local")}, "BB")
     assert len(view) == 80 and "± status" in view.columns
     assert view.index[:2].tolist() == [("linguistic_mappings: 1-shot", "M1", "global"),
                                        ("linguistic_mappings: 1-shot", "M1", "local")]
@@ -207,6 +220,123 @@ def test_released_m3_is_optional(bench):
     if res is None:
         pytest.skip("scaling.released is not installed")
     assert set(res["law"]) == {"M3"} and len(res) == 10
+
+
+# --- the released estimator (the paper's method) -----------------------------------------
+
+def test_run_domain_defaults_to_the_released_code(released):
+    res = released["NMT"]
+    assert (res["estimator"] == "released").all() and (res["search"] == "released").all()
+    assert list(res["model"].unique()) == list(xl.ROW_LABELS["NMT"])
+    assert "n_iter" in res.columns  # a column only the released runner writes
+
+
+def test_estimator_names_are_checked(bench):
+    with pytest.raises(ValueError, match="unknown estimator"):
+        xl.run_domain(bench, "NMT", "nonsense")
+    with pytest.raises(ValueError, match="disagree"):
+        xl.run_domain(bench, "NMT", "global", search="local")
+    with pytest.raises(ValueError, match="unknown variant"):
+        xl.run_released_variants(bench, "NMT", names=("lr 1e-6",))
+    res = xl.run_domain(bench, "NMT", search="local", laws=("M1",))
+    assert (res["estimator"] == "local").all()
+
+
+def test_released_rows_predict_as_the_released_code(copies, released):
+    res = released["LM"]
+    row = res[(res["model"] == "1.07e+09") & (res["law"] == "M4")].iloc[0]
+    law = xl.law_from_row(row)
+    assert isinstance(law, xl.ReleasedFit) and law.name == "M4"
+    curve = copies.curve("LM", "val_loss", "1.07e+09")
+    params = {k: row[k] for k in ("beta", "c", "eps_inf", "eps0", "alpha")}
+    np.testing.assert_array_equal(law.predict(curve.x_test), predict_released("M4", params, curve.x_test))
+    again = xl.rescore(res, copies)
+    np.testing.assert_allclose(again["rmse"], res["rmse"], rtol=1e-12)
+    np.testing.assert_allclose(again["se"], res["se"], rtol=1e-12)
+    fits = xl.fits_from_results(res, "LM")
+    assert len(fits) == 5 and list(fits[0]) == ["M1", "M2", "M3", "M4"]
+    assert all(isinstance(f, xl.ReleasedFit) for f in fits[4].values())
+
+
+def test_released_nmt_table_and_bars(released):
+    comp = xl.reproduction(released["NMT"], "NMT")
+    counts = xl.status_counts(comp)
+    assert counts.loc["M1", "reproduced"] == 5 and counts.loc["M4", "reproduced"] == 0
+    assert counts.loc["all", "reproduced"] == 9
+    bars = xl.figure1_bars({"released": released["NMT"]}, "NMT")
+    np.testing.assert_allclose(bars.loc["released"], bars.loc["paper (Figure 1)"])
+    agreement = xl.bold_agreement(released["NMT"], "NMT")
+    assert agreement.loc["truncated", "agreeing cells"] == 20 == agreement.loc["truncated", "cells"]
+    assert "within-paper-se" not in agreement.index  # NMT prints no ±
+
+
+def test_bold_cells_and_bars_use_one_rule(released):
+    for domain in ("NMT", "LM", "BB"):
+        shares = xl.win_shares({"r": xl.winners(released[domain], domain)}).loc["r"]
+        bars = win_fractions(released[domain], rule=FIGURE1_TIE_RULE).loc[domain]
+        np.testing.assert_allclose(shares.to_numpy(), bars[shares.index].to_numpy())
+    lm = xl.figure1_bars({"released": released["LM"]}, "LM").loc["released"]
+    assert lm.tolist() == pytest.approx([0.0, 0.8, 0.4, 0.8])
+    with pytest.raises(ValueError, match="unknown rule"):
+        xl.winners(released["LM"], "LM", rule="median")
+
+
+def test_difference_causes_on_nmt(bench, released):
+    variants = xl.run_released_variants(bench, "NMT")
+    comps = {"released": xl.reproduction(released["NMT"], "NMT")}
+    comps |= {n: xl.reproduction(r, "NMT") for n, r in variants.items()}
+    table = xl.difference_causes(comps, "NMT").set_index(["row", "law"])
+    causes = table["cause"]
+    assert (causes.xs("Decoder-only /LM", level="row") == "paper repeats 6 Enc, 6 Dec Layers").all()
+    assert causes[("6 Enc, 6 Dec Layers", "M4")] == "unexplained"
+    # truncation would print the LSTM M4 value as the paper's, but it is reported, not a cause
+    assert table.loc[("Transformer Enc /LSTM Dec", "M4"), "truncates to paper"]
+    assert causes[("Transformer Enc /LSTM Dec", "M4")] == "unexplained"
+    counts = xl.cause_counts(causes.reset_index())
+    assert counts["paper repeats a row"] == 3 and counts["unexplained"] == 8 and counts.sum() == 11
+    up = xl.rounds_up(comps["released"], "NMT")
+    assert len(up) == 9 and up[("TEnc-LSTM", "M2")] and not up[("6 Enc, 6 Dec", "M3")]
+
+
+def test_truncation_and_repeated_rows_helpers():
+    assert xl._truncates_to(0.01257, 0.012, "1.2 × 10⁻²")
+    assert not xl._truncates_to(0.01257, 0.013, "1.3 × 10⁻²")
+    assert xl._truncates_to(0.01, 0.010, "1.0 × 10⁻²")
+    assert not xl._truncates_to(float("nan"), 0.01, "1.0 × 10⁻²")
+    assert xl._repeated_rows("NMT") == {"Dec-only": "6 Enc, 6 Dec"}
+    assert xl._repeated_rows("LM") == {}
+
+
+def test_lm_common_window_with_the_released_code(copies):
+    curves = xl.curves_of(copies, "LM")
+    assert xl.common_fit_window(curves) == LM_TABLE2_FIT_X_MAX
+    windowed = xl.with_common_fit_window(copies)
+    cut = cut_fit(curves, LM_TABLE2_FIT_X_MAX)
+    for a, b in zip(windowed, cut):
+        np.testing.assert_array_equal(a.x_fit, b.x_fit)
+        np.testing.assert_array_equal(a.x_test, b.x_test)
+    comp = xl.reproduction(xl.run_domain(windowed, "LM"), "LM")
+    counts = xl.status_counts(comp)
+    assert counts.loc["M1", "reproduced"] == 5
+    assert counts.loc["all", "reproduced"] >= 14
+
+
+def test_released_bigbench_agrees_on_m1_to_m3(released):
+    counts = xl.status_counts(xl.reproduction(released["BB"], "BB"))
+    for law in ("M1", "M2", "M3"):
+        assert counts.loc[law, "reproduced"] + counts.loc[law, "within-error"] == 10
+    assert counts.loc["M4", "reproduced"] == 0
+
+
+def test_side_by_side_with_three_lines(released, variants):
+    styler = xl.side_by_side({"released": released["LM"], "global": variants["LM"]["global"]}, "LM",
+                             status=True)
+    assert styler.data.shape == (15, 4)
+    assert [i[1] for i in styler.data.index[:3]] == ["released", "paper", "global"]
+    html = styler.to_html()
+    assert "background-color: #d9f0d3" in html and "font-weight: bold" in html
+    with pytest.raises(ValueError, match="no results"):
+        xl.side_by_side({}, "LM")
 
 
 # --- plotting -----------------------------------------------------------------------------
@@ -242,3 +372,17 @@ def test_plot_exponents_and_noise_and_residuals():
     assert ax.get_yscale() == "log"
     with pytest.raises(ValueError, match="one per curve"):
         plotting.plot_trend_residuals(curves, [])
+
+
+def test_lang_plots_draw_bars_and_exponent_panels():
+    bars = pd.DataFrame({"M1": [0.0, 0.0], "M2": [0.2, 0.4], "M3": [0.2, 0.4], "M4": [0.8, 0.8]},
+                        index=["released code", "paper (Figure 1)"])
+    ax = lang_plots.plot_domain_bars(bars)
+    assert ax.get_ylim()[1] > 1.0 and len(ax.patches) == 8
+    fig = lang_plots.plot_exponent_panels([1e7, 1e8, 1e9], {"paper": {"M1": [-0.1, -0.2, -0.3]},
+                                                            "ours": {"M1": [-0.1, -0.25, -0.3],
+                                                                     "M2": [-0.4, -0.4, -0.3]}},
+                                          laws=("M1", "M2", "M3"))
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert len(visible) == 3 and visible[0].get_xscale() == "log"
+    assert len(visible[0].get_lines()) == 2 and len(visible[2].get_lines()) == 0
