@@ -194,49 +194,63 @@ def m3_fit(x, y, tol, max_iterations):
 # ---------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
-def _walk_literal(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, newton, guard_h):
-    """``steps`` released steps on (eps_inf, eps0). ``lf`` = log f; M2 is has_e0=False.
+def _literal_step(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, lr, newton, guard_h):
+    """One released step on (eps_inf, eps0), every sum taken over the points. ``lf`` = log f.
 
     ``guard_h`` > 0 moves a coordinate by Newton only when |h| > guard_h (M4); 0 means no guard (M2).
     """
     n = y.size
-    for _ in range(steps):
-        ge = 0.0
-        g0 = 0.0
-        he = 0.0
-        h0 = 0.0
-        for i in range(n):
-            d = y[i] - e
-            if has_e0:
-                d0 = e0 - y[i]
-                r = math.log(d) - alpha * math.log(d0) - lf[i]
-                g0 += r / d0
-                if newton:
-                    h0 += (alpha + r) / (d0 * d0)
-            else:
-                r = math.log(d) - lf[i]
-            ge += r / d
-            if newton:
-                he += (1.0 - r) / (d * d)
-        ge = -ge / n
-        g0 = -alpha * g0 / n
-        if newton:
-            he /= n
-            h0 = alpha * h0 / n
-            if guard_h > 0.0:
-                if abs(he) > guard_h:
-                    e = e - lr * ge / he
-                if has_e0 and abs(h0) > guard_h:
-                    e0 = e0 - lr * g0 / h0
-            else:
-                e = e - lr * ge / he
-        else:
-            e = e - lr * ge
-            if has_e0:
-                e0 = e0 - lr * g0
-        e = min(max(e, lo_e), hi_e)
+    ge = 0.0
+    g0 = 0.0
+    he = 0.0
+    h0 = 0.0
+    for i in range(n):
+        d = y[i] - e
         if has_e0:
-            e0 = min(max(e0, lo0), hi0)
+            d0 = e0 - y[i]
+            r = math.log(d) - alpha * math.log(d0) - lf[i]
+            g0 += r / d0
+            if newton:
+                h0 += (alpha + r) / (d0 * d0)
+        else:
+            r = math.log(d) - lf[i]
+        ge += r / d
+        if newton:
+            he += (1.0 - r) / (d * d)
+    ge = -ge / n
+    g0 = -alpha * g0 / n
+    return _apply_step(e, e0, ge, g0, he / n, alpha * h0 / n, lo_e, hi_e, lo0, hi0, has_e0, lr, newton, guard_h)
+
+
+@njit(cache=True, nogil=True)
+def _apply_step(e, e0, ge, g0, he, h0, lo_e, hi_e, lo0, hi0, has_e0, lr, newton, guard_h):
+    """The released update from gradients (and second derivatives), then the projection."""
+    if newton:
+        if guard_h > 0.0:
+            if abs(he) > guard_h:
+                e = e - lr * ge / he
+            if has_e0 and abs(h0) > guard_h:
+                e0 = e0 - lr * g0 / h0
+        else:
+            e = e - lr * ge / he
+    else:
+        e = e - lr * ge
+        if has_e0:
+            e0 = e0 - lr * g0
+    e = min(max(e, lo_e), hi_e)
+    if has_e0:
+        e0 = min(max(e0, lo0), hi0)
+    return e, e0
+
+
+@njit(cache=True, nogil=True)
+def _walk_literal(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, newton, guard_h):
+    """``steps`` released steps on (eps_inf, eps0); M2 is has_e0=False."""
+    for _ in range(steps):
+        e_new, e0_new = _literal_step(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, lr, newton, guard_h)
+        if e_new == e and e0_new == e0:
+            break  # the state did not change: every remaining step of this round repeats this one
+        e, e0 = e_new, e0_new
     return e, e0
 
 
@@ -314,6 +328,19 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
     for _ in range(steps):
         d = e - ce
         h = e0 - ce0 if has_e0 else 0.0
+        if newton and d == 0.0 and h == 0.0:
+            # At the centre the step is taken exactly as the released code takes it. If it moves the
+            # state by no more than rounding, the fit has converged as far as float64 goes: then the
+            # rest of the round is taken literally too, so that the state comes to rest (or dithers)
+            # exactly where the released iteration does. That decides when |delta beta| < 1e-10
+            # holds for a large beta (1e5 and more), whose rounding alone exceeds 1e-10.
+            e_new, e0_new = _literal_step(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, lr, newton,
+                                          guard_h)
+            if abs(e_new - e) <= 1e-13 * abs(e) and abs(e0_new - e0) <= 1e-13 * abs(e0):
+                return _walk_literal(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, newton,
+                                     guard_h)
+            e, e0 = e_new, e0_new
+            continue
         if abs(d) > rho * umin or (has_e0 and abs(h) > rho * vmin):
             ce, ce0 = e, e0
             mc = LOW_TERMS
@@ -367,21 +394,7 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
                     sGh += j * hp[j - 1] * col
             g0 = -alpha * sG / n
             h0 = -alpha * sGh / n
-        if newton:
-            if guard_h > 0.0:
-                if abs(he) > guard_h:
-                    e = e - lr * ge / he
-                if has_e0 and abs(h0) > guard_h:
-                    e0 = e0 - lr * g0 / h0
-            else:
-                e = e - lr * ge / he
-        else:
-            e = e - lr * ge
-            if has_e0:
-                e0 = e0 - lr * g0
-        e = min(max(e, lo_e), hi_e)
-        if has_e0:
-            e0 = min(max(e0, lo0), hi0)
+        e, e0 = _apply_step(e, e0, ge, g0, he, h0, lo_e, hi_e, lo0, hi0, has_e0, lr, newton, guard_h)
     return e, e0
 
 
