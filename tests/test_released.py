@@ -281,10 +281,11 @@ def test_every_benchmark_fit_agrees_with_the_released_outputs():
              ("BB", "('qa', '1-shot')", "262M"), ("BB", "('qa', '2-shot')", "262M")}
     assert named <= set(zip(capped.domain, capped.task, capped.model))
     assert (capped["n_iter"] == 10_000).all() and len(capped) == 7
-    # The M4 fits that run to the cap are the four longest M4 fits of the released code.
+    # The four M4 fits that run to the cap are among the five longest M4 fits of the released code
+    # (38-40 s; the fifth, IC bird_10 ViT/S/16, stops after about 9,000 rounds here).
     m4 = merged[merged.law == "M4"]
-    longest = set(m4.nlargest(4, "fit_seconds_ref").index)
-    assert set(m4.index[m4["n_iter"] == 10_000]) == longest
+    capped_m4 = set(m4.index[m4["n_iter"] == 10_000])
+    assert len(capped_m4) == 4 and capped_m4 <= set(m4.nlargest(5, "fit_seconds_ref").index)
     # Our M2 round counts track the released code's fit times (a round costs it about 2 ms).
     # (M4's time depends as much on its gradient phase and on n, so it says less about rounds.)
     m2 = merged[merged.law == "M2"]
