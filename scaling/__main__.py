@@ -212,7 +212,7 @@ COMMANDS = {
 }
 OPTIONAL_COMMANDS = {
     "fit": ("scaling.userfit", "main", "fit scaling laws to your own learning curve (a CSV of x, loss)"),
-    "perf": ("scaling.performance", "main", "time every law against the released algorithm"),
+    "perf": ("scaling.performance", "main", "time the emulation of the released code and every law against the released code's own times"),
 }
 
 
