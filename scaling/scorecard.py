@@ -60,6 +60,7 @@ Public API
 ``scorecard(ledger, released)``     the scorecard frame, one line per item
 ``style_scorecard(card)``           a compact, linked HTML view (pandas Styler) for the book
 ``heading_anchor(text)``            the HTML id Sphinx gives a section heading
+``variant_effects(tidy)``           per protocol variant: items it moves, gains and loses
 ``LedgerRun``, ``run_ledger()``     the ledger, the variant sweep and the released fits, computed
                                     once and kept on disk under a hash of the package's source
 ``book_scorecard()``                ``scorecard`` of ``run_ledger()``: what the book's intro shows
@@ -96,9 +97,9 @@ import pandas as pd
 from .ledger import CAUSE_KINDS, GOOD_STATUSES, REFERENCE_PATH, cause_kind
 
 __all__ = [
-    "CACHE_ENV", "ITEMS", "KINDS", "LedgerRun", "PaperItem", "STATUSES", "TABLE1_MODELS",
+    "CACHE_ENV", "CAUSE_MEANING", "CAUSE_TEXT", "ITEMS", "KINDS", "LedgerRun", "PaperItem", "STATUSES", "TABLE1_MODELS",
     "book_scorecard", "heading_anchor", "run_ledger", "scorecard", "source_key", "status_from_rows",
-    "style_scorecard",
+    "style_scorecard", "variant_effects",
 ]
 
 #: The status vocabulary, best first (see the module docstring for the rules).
@@ -126,8 +127,19 @@ CAUSE_TEXT = {
     "rounding/reading": "reading accuracy of the figure",
     "se-formula": "the paper's ± formula",
     "unreleased-data": "data not released",
-    "unexplained": "not explained",
+    "unexplained": "unexplained",
     "not-computed": "not computed",
+}
+
+#: What each cause kind of the ledger means, in a sentence (for the book's table of causes).
+CAUSE_MEANING = {
+    "paper-repeats-row": "the paper prints another row's values in this row, and ours match that other row",
+    "variant": "a protocol choice the paper leaves open (a variant of scaling.variants) gives the paper's number",
+    "rounding/reading": "a value read off the paper's graphics, which ours matches within the reading accuracy",
+    "se-formula": "a ± whose RMSE we reproduce, while no variant gives the ±: the paper's formula is not the released one",
+    "unreleased-data": "computed on our simulation of data the paper does not release",
+    "unexplained": "none of the above; the ledger names the closest variant and its distance",
+    "not-computed": "no value computed",
 }
 
 
@@ -246,13 +258,13 @@ def _larger_steeper(ledger, shots):
 
 def _figure6_key(ledger, released):
     ours, paper, n = _larger_steeper(ledger, (5, 10, 25))
-    return Key("pairs where the larger model has the steeper M4 exponent", _of(ours, n), _of(paper, n),
+    return Key("larger model, steeper M4 exponent", _of(ours, n), _of(paper, n),
                ours, paper)
 
 
 def _figure7_key(ledger, released):
     ours, paper, n = _larger_steeper(ledger, (10,))
-    return Key("families where the larger model falls faster", _of(ours, n), _of(paper, n), ours, paper)
+    return Key("families whose larger model falls faster", _of(ours, n), _of(paper, n), ours, paper)
 
 
 def _figure7_basis(frame):
@@ -518,7 +530,7 @@ STATUS_COLOURS = {
 }
 #: Short names of the chapters, for the view's links.
 CHAPTER_NAMES = {"language_modelling": "LM", "image_classification": "IC", "translation": "NMT",
-                 "appendix_alpha": "A.1", "appendix_ic_panels": "A.3", "bigbench": "BIG-Bench"}
+                 "appendix_alpha": "alpha ablation", "appendix_ic_panels": "IC panels", "bigbench": "BIG-Bench"}
 
 
 def _href(section: str, suffix: str) -> str:
@@ -529,55 +541,83 @@ def _href(section: str, suffix: str) -> str:
 def _agree_text(line) -> str:
     if line["kind"] != "rows":
         return "–"
-    text = f"{line['n_reproduced'] + line['n_within_error']}/{line['n_rows']}"
+    text = f"{line['n_reproduced'] + line['n_within_error']} of {line['n_rows']}"
     if line["n_pm_rows"]:
-        text += f" <span class='sc-small'>(± {line['n_pm_agree']}/{line['n_pm_rows']})</span>"
+        text += f"<br><span class='sc-small'>± {line['n_pm_agree']} of {line['n_pm_rows']}</span>"
     return text
 
 
+def _chapter_name(section: str) -> str:
+    chapter = section.partition(".md")[0]
+    return CHAPTER_NAMES.get(chapter, chapter)
+
+
 def style_scorecard(card: pd.DataFrame, link_suffix: str = ".html"):
-    """A compact view of :func:`scorecard` for the book: one line per item, the status coloured,
-    the rows that agree (``(± a/b)``: the "±" cells, not judged), the key pair, the main cause of
-    the rest and links to the book sections that show it (what the item shows is the link's
-    tooltip).
+    """A compact view of :func:`scorecard` for the book (about 600 px wide, two lines per item).
+
+    Columns: the paper's item, linked to the main book section that shows it, with the chapters
+    that show it below (each linked); the status, coloured; how many judged numbers agree (and,
+    below, the "±" cells, not judged); the key number with ours and the paper's value; the main
+    cause of the numbers that do not agree. What the item shows is the tooltip of its link.
 
     ``link_suffix`` turns a MyST target ``chapter.md#anchor`` into a link (``.html`` for the built
     book, ``.ipynb`` inside Jupyter). Returns a pandas Styler (render with ``.to_html()``).
     """
     rows = []
     for name, line in card.iterrows():
-        links = " · ".join(
-            f"<a href='{html.escape(_href(s, link_suffix))}' title='{html.escape(line['shows'])}'>"
-            f"{html.escape(CHAPTER_NAMES.get(s.partition('.md')[0], s.partition('.md')[0]))}</a>"
-            for s in line["sections"])
+        shows = html.escape(line["shows"])
+        links = " · ".join(f"<a href='{html.escape(_href(s, link_suffix))}' title='{shows}'>"
+                           f"{html.escape(_chapter_name(s))}</a>" for s in line["sections"])
         first = html.escape(_href(line["sections"][0], link_suffix))
-        key = html.escape(line["key"]) if line["key"] else f"<span class='sc-small'>{html.escape(line['note'])}</span>"
+        if line["key"]:
+            key = (f"{html.escape(line['key'])}<br><b>{html.escape(line['ours'])}</b>"
+                   f" <span class='sc-small'>vs</span> {html.escape(line['paper_value'])}")
+        else:
+            key = f"<span class='sc-small'>{html.escape(line['note'])}</span>"
         rows.append({
-            "Paper": f"<a href='{first}' title='{html.escape(line['shows'])}'>{html.escape(name)}</a>",
+            "Paper": f"<a href='{first}' title='{shows}'><b>{html.escape(name)}</b></a>"
+                     f"<br><span class='sc-small'>{links}</span>",
             "Status": html.escape(line["status"]),
             "Agree": _agree_text(line),
-            "Key number": key,
-            "Ours": html.escape(line["ours"]) or "–",
-            "Paper's": html.escape(line["paper_value"]) or "–",
+            "Key number: <b>ours</b> vs paper": key,
             "Main cause of the rest": html.escape(line["cause"]) or "–",
-            "Shown in": links,
         })
     view = pd.DataFrame(rows)
-    colour = {html.escape(s): f"background-color: {c}" for s, c in STATUS_COLOURS.items()}
+    colour = {html.escape(s): f"background-color: {c}; color: #1a1a1a;" for s, c in STATUS_COLOURS.items()}
     return (view.style.hide(axis="index")
             .map(lambda v: colour.get(v, ""), subset=["Status"])
             .set_table_attributes("class='scorecard'")
             .set_table_styles([
-                {"selector": "", "props": "border-collapse: collapse; font-size: 0.8rem; line-height: 1.2;"},
-                {"selector": "th", "props": "text-align: left; padding: 2px 6px; white-space: nowrap;"},
-                {"selector": "td", "props": "text-align: left; padding: 2px 6px; vertical-align: top;"},
-                {"selector": "td:nth-child(1), td:nth-child(3), td:nth-child(5), td:nth-child(6)",
-                 "props": "white-space: nowrap;"},
-                {"selector": "td:nth-child(2)", "props": "min-width: 6.5em;"},
-                {"selector": "td:nth-child(4)", "props": "min-width: 13em;"},
-                {"selector": "td:nth-child(7)", "props": "min-width: 8em;"},
-                {"selector": ".sc-small", "props": "color: #555; font-size: 0.9em;"},
+                {"selector": "", "props": "border-collapse: collapse; font-size: 0.8rem; line-height: 1.25;"},
+                {"selector": "th", "props": "text-align: left; padding: 2px 6px; vertical-align: bottom;"},
+                {"selector": "td", "props": "text-align: left; padding: 3px 6px; vertical-align: top;"},
+                {"selector": "td:nth-child(1), td:nth-child(3)", "props": "white-space: nowrap;"},
+                {"selector": "td:nth-child(2)", "props": "width: 7.5em;"},
+                {"selector": "td:nth-child(4)", "props": "min-width: 14em;"},
+                {"selector": ".sc-small", "props": "opacity: 0.75; font-size: 0.92em;"},
             ]))
+
+
+def variant_effects(tidy: pd.DataFrame) -> pd.DataFrame:
+    """What each protocol variant of a sweep (:func:`scaling.variants.sweep`) does to the ledger's
+    items, against the baseline (the released notebook): ``changed`` (items whose value or error
+    moves), ``agree`` (items reproduced or within error under the variant), ``gained`` and ``lost``
+    (items that agree under the variant but not under the baseline, and the reverse). One row per
+    variant, in the sweep's order."""
+    from .variants import BASELINE
+
+    status = tidy.pivot(index="item", columns="variant", values="status")
+    if BASELINE not in status.columns:
+        raise ValueError(f"the sweep lacks the baseline variant {BASELINE!r}")
+    changed = tidy.assign(c=tidy["changed"].astype(bool) & (tidy["variant"] != BASELINE))
+    changed = changed.groupby("variant", sort=False)["c"].sum()
+    base = status[BASELINE].isin(GOOD_STATUSES)
+    rows = []
+    for name in dict.fromkeys(tidy["variant"]):
+        good = status[name].isin(GOOD_STATUSES)
+        rows.append(dict(variant=name, changed=int(changed[name]), agree=int(good.sum()),
+                         gained=int((good & ~base).sum()), lost=int((~good & base).sum())))
+    return pd.DataFrame(rows).set_index("variant")
 
 
 # --------------------------------------------------------------------------------------------

@@ -342,3 +342,22 @@ def test_source_key_changes_with_the_reference(monkeypatch, tmp_path):
     copy.write_bytes(sc.REFERENCE_PATH.read_bytes() + b"\n")
     monkeypatch.setattr(sc, "REFERENCE_PATH", copy)
     assert sc.source_key() != key
+
+
+def test_variant_effects_counts_moves_gains_and_losses():
+    rows = []
+    for variant, values in {"released": [("a", 1.0, "reproduced"), ("b", 2.0, "differs"), ("c", 3.0, "differs")],
+                            "lr=1e-7": [("a", 1.1, "reproduced"), ("b", 2.0, "differs"), ("c", 3.0, "differs")],
+                            "eps0 fixed": [("a", 5.0, "differs"), ("b", 2.1, "within-error"), ("c", 3.0, "differs")]
+                            }.items():
+        for item, value, status in values:
+            rows.append(dict(item=item, variant=variant, value=value, status=status,
+                             changed=variant == "released" or (item, value) not in
+                             {("a", 1.0), ("b", 2.0), ("c", 3.0)}))
+    out = sc.variant_effects(pd.DataFrame(rows))
+    assert list(out.index) == ["released", "lr=1e-7", "eps0 fixed"]
+    assert out.loc["released"].tolist() == [0, 1, 0, 0]
+    assert out.loc["lr=1e-7"].tolist() == [1, 1, 0, 0]       # moved a number, changed no status
+    assert out.loc["eps0 fixed"].tolist() == [2, 1, 1, 1]
+    with pytest.raises(ValueError, match="baseline"):
+        sc.variant_effects(pd.DataFrame(rows).query("variant != 'released'"))
