@@ -234,7 +234,7 @@ def _m4_lowest(ledger, source):
         wide = part.assign(v=_printed(part, col)).pivot(index="row", columns="law", values="v")
         counts[col] = int((wide["M4"] <= wide.min(axis=1) * (1 + 1e-9)).sum())
     n = part["row"].nunique()
-    return Key("rows where M4 has the lowest RMSE", _of(counts["ours"], n), _of(counts["paper"], n))
+    return Key("rows where M4 is best", _of(counts["ours"], n), _of(counts["paper"], n))
 
 
 def _value_key(item: str, label: str, digits: int = 2):
@@ -264,7 +264,7 @@ def _figure6_key(ledger, released):
 
 def _figure7_key(ledger, released):
     ours, paper, n = _larger_steeper(ledger, (10,))
-    return Key("families whose larger model falls faster", _of(ours, n), _of(paper, n), ours, paper)
+    return Key("families, larger model steeper", _of(ours, n), _of(paper, n), ours, paper)
 
 
 def _figure7_basis(frame):
@@ -306,7 +306,7 @@ def _table1_key(ledger, released):
     present = set(_ic_released(released)["model"].astype(str))
     ours = sum(m in present for m in TABLE1_MODELS)
     n = len(TABLE1_MODELS)
-    return Key("architectures with curves in the data", _of(ours, n), _of(n, n), ours, n)
+    return Key("architectures in the data", _of(ours, n), _of(n, n), ours, n)
 
 
 def _figure5_key(ledger, released):
