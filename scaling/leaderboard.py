@@ -4,6 +4,12 @@ Everything starts from the frame of :func:`scaling.evaluate.run_benchmark` (one 
 law, run with ``keep_predictions=True`` for the bootstrap) and takes the laws to compare as an
 argument; the default is every registered law, ``tuple(scaling.LAWS)``.
 
+* :func:`fit_benchmark` — that frame for any estimator of the paper's laws (``"global"``,
+  ``"sound"``, ``"released"``, ``"local"``; BNSL and the Chinchilla-style fit keep their own
+  log-loss fits under every name), optionally on several processes; :func:`fitted_law` rebuilds
+  one fitted law from it, to plot or to predict beyond the held-out points.
+* :func:`compare_estimators` — per domain and law, win fraction and median RMSE under each of
+  several estimators, side by side.
 * :func:`leaderboard` — per domain: win fraction, mean and median RMSE, failed fits, rank.
 * :func:`rule_rankings` — win fractions and ranks under the released tie rule, under "credit every
   tie", each with and without the 3-decimal truncation, side by side.
@@ -22,18 +28,22 @@ the fit part, which resampling the held-out part cannot change.
 
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import dataclass
 from itertools import permutations
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .evaluate import DOMAIN_ORDER, FAILED_RMSE, WIN_RULES, truncate_rmse, win_fractions
-from .laws import LAWS, resolve_law_name
+from . import _pool
+from .evaluate import DOMAIN_ORDER, ESTIMATORS, FAILED_RMSE, WIN_RULES, run_benchmark, truncate_rmse, win_fractions
+from .laws import LAWS, PAPER_LAWS, resolve_law_name
 
-__all__ = ["RULE_VARIANTS", "RESAMPLE_MODES", "POOLED", "leaderboard", "rule_rankings", "BootstrapRMSE",
-           "bootstrap_rmse", "paired_bootstrap", "pairwise_table", "pairwise_matrix"]
+__all__ = ["RULE_VARIANTS", "RESAMPLE_MODES", "POOLED", "fit_benchmark", "fitted_law", "compare_estimators",
+           "leaderboard", "rule_rankings", "BootstrapRMSE", "bootstrap_rmse", "paired_bootstrap",
+           "pairwise_table", "pairwise_matrix"]
 
 #: The win-rule variants compared side by side: (name, rule, decimals).
 RULE_VARIANTS = (
@@ -47,6 +57,126 @@ RESAMPLE_MODES = ("points", "curves", "both")
 #: Label of the row that pools all curves of all domains.
 POOLED = "all"
 _KEYS = ["domain", "task", "model"]
+# The parameters the released code reports for each law (M4 learns eps0 and alpha too).
+_RELEASED_PARAMS = {"M1": ("beta", "c"), "M2": ("beta", "c", "eps_inf"), "M3": ("beta", "c", "gamma"),
+                    "M4": ("beta", "c", "eps_inf", "eps0", "alpha")}
+
+
+class _Curves:
+    """The smallest 'benchmark' run_benchmark accepts: something with a list of curves."""
+
+    def __init__(self, curves):
+        self.curves = list(curves)
+
+
+def _fit_one_curve(job) -> pd.DataFrame:
+    """run_benchmark on one curve (a worker's unit of work); warnings silenced, failures recorded."""
+    curve, laws, estimator = job
+    with _pool.quiet():
+        return run_benchmark(_Curves([curve]), laws=laws, estimator=estimator, keep_predictions=True)
+
+
+def fit_benchmark(bench, laws: Sequence[str] | None = None, estimator: str = "global", n_jobs=1,
+                  progress: bool = False, stream=None) -> pd.DataFrame:
+    """Every law fitted on every curve, scored and with held-out predictions: the input of this module.
+
+    The frame of ``run_benchmark(bench, laws, estimator=estimator, keep_predictions=True)``, with a
+    column ``estimator``. ``estimator`` (one of :data:`scaling.evaluate.ESTIMATORS`) says how the
+    paper's laws M1-M4 are fitted; BNSL and the Chinchilla-style fit, which minimise a loss of the log
+    prediction already, keep their own fit under every name (with ``"released"``, whose code has
+    only M1-M4, they are fitted as under ``"sound"``). ``laws`` defaults to every registered law.
+    ``n_jobs`` processes share the curves (None: every core); the frame does not depend on it.
+    Rows: curves in benchmark order, laws in the order given.
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}.")
+    names = tuple(LAWS) if laws is None else tuple(resolve_law_name(n) for n in laws)
+    if not names or len(set(names)) != len(names):
+        raise ValueError(f"give each law once, e.g. laws={tuple(LAWS)}; got {list(names)}.")
+    curves = list(getattr(bench, "curves", bench))
+    frames = []
+    pooled, pooled_estimator = names, estimator
+    if estimator == "released":  # the released code's own threads; the later laws as under "sound"
+        paper = tuple(n for n in names if n in PAPER_LAWS)
+        if paper:
+            with _pool.quiet():
+                frames.append(run_benchmark(_Curves(curves), laws=paper, estimator="released",
+                                            keep_predictions=True, progress=progress, stream=stream))
+        pooled, pooled_estimator = tuple(n for n in names if n not in PAPER_LAWS), "sound"
+    if pooled:
+        stream = stream or sys.stderr
+        done, start = [0], time.perf_counter()
+
+        def tick():
+            done[0] += 1
+            if progress and (done[0] % max(1, len(curves) // 10) == 0 or done[0] == len(curves)):
+                print(f"\r  {estimator} fits: {done[0]}/{len(curves)} curves in {time.perf_counter() - start:5.1f} s",
+                      end="\n" if done[0] == len(curves) else "", file=stream, flush=True)
+
+        jobs = [(curve, pooled, pooled_estimator) for curve in curves]
+        frames.extend(_pool.map_in_order(_fit_one_curve, jobs, n_jobs=n_jobs, on_done=tick))
+    frame = pd.concat(frames, ignore_index=True)
+    curve_rank = {(c.domain, c.task, c.model): i for i, c in enumerate(curves)}
+    law_rank = {law: i for i, law in enumerate(names)}
+    key = [curve_rank[k] * len(names) + law_rank[law]
+           for k, law in zip(zip(frame["domain"], frame["task"], frame["model"]), frame["law"])]
+    frame = frame.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+    frame["estimator"] = estimator
+    return frame
+
+
+def fitted_law(results: pd.DataFrame, curve, law: str):
+    """The fitted ``law`` of one curve, rebuilt from its row of ``results`` (no refit): an object with
+    ``name``, ``params_``, ``c_`` and ``predict(x)``, as the book's plots use.
+
+    ``curve`` is a learning curve or its (domain, task, model) key. A row of the released
+    estimator (column ``estimator``, as :func:`fit_benchmark` writes it) predicts as the released
+    code does (:class:`scaling.experiments_ic.ReleasedFit`); any other becomes the package's law with
+    the row's parameters. A failed fit raises ValueError with its message.
+    """
+    from .experiments_ic import ReleasedFit
+
+    law = resolve_law_name(law)
+    key = tuple(getattr(curve, "key", curve))
+    rows = results[(results["domain"] == key[0]) & (results["task"] == key[1]) & (results["model"] == key[2])
+                   & (results["law"] == law)]
+    if len(rows) != 1:
+        raise ValueError(f"expected one {law} row for {key} in the results, found {len(rows)}.")
+    row = rows.iloc[0]
+    if isinstance(row.get("error"), str) and row["error"]:
+        raise ValueError(f"the {law} fit of {key} failed: {row['error']}")
+    released = law in PAPER_LAWS and row.get("estimator") == "released"
+    names = _RELEASED_PARAMS[law] if released else LAWS[law]._all_param_names()
+    params = {p: float(row[p]) for p in names}
+    return ReleasedFit(law, params) if released else LAWS[law].from_params(**params)
+
+
+def compare_estimators(frames: Mapping[str, pd.DataFrame], laws: Sequence[str] | None = None,
+                       rule: str = "split", decimals: int | None = 3,
+                       stats: Sequence[str] = ("win_fraction", "median_rmse")) -> pd.DataFrame:
+    """Columns of :func:`leaderboard` under several estimators, side by side.
+
+    ``frames`` maps an estimator's name to its results frame (each holding the same curves and the
+    laws compared; within a frame the laws compete with one another). ``laws`` defaults to those
+    every frame holds. Returns a frame indexed by
+    (domain, law) with columns (statistic, estimator), e.g. ``("win_fraction", "sound")``.
+    """
+    if not frames:
+        raise ValueError("no frames given; pass {estimator name: results frame}.")
+    if laws is None:  # the laws every frame holds, in registered order
+        common = set.intersection(*(set(f["law"]) for f in frames.values()))
+        laws = [n for n in LAWS if n in common] + sorted(common - set(LAWS))
+    boards = {name: leaderboard(frame, laws, rule=rule, decimals=decimals) for name, frame in frames.items()}
+    unknown = [s for s in stats if s not in next(iter(boards.values())).columns]
+    if unknown:
+        raise ValueError(f"unknown statistic(s) {unknown}; choose from the columns of leaderboard().")
+    keys = {name: set(map(tuple, frames[name][_KEYS].drop_duplicates().to_numpy())) for name in frames}
+    first = next(iter(keys.values()))
+    if any(k != first for k in keys.values()):
+        raise ValueError("the frames hold different curves; compare estimators on the same benchmark.")
+    out = pd.concat({s: pd.DataFrame({name: board[s] for name, board in boards.items()}) for s in stats}, axis=1)
+    out.columns.names = ["statistic", "estimator"]
+    return out
 
 
 def _laws(results: pd.DataFrame, laws: Sequence[str] | None) -> tuple[str, ...]:

@@ -4,35 +4,40 @@ Two studies, both taking the list of laws as input (any names registered in :dat
 
 * **Less data** (:func:`less_data_study`): each law is fitted on the first 25 / 50 / 75 / 100 % of
   a curve's fitting points (in order of x; :func:`truncated_curve`) and always scored on the same
-  held-out points.  A fit with fewer distinct points than the law has parameters fails with a
-  ValueError; the failure is kept as a row with its message, never dropped.
-  :func:`failure_counts` counts them; :func:`median_rmse` gives the median RMSE over the curves on
-  which *every* law could be fitted, with a bootstrap interval over those curves.
-* **Other starts** (:func:`start_study`): the package's default fit is a global search; here each
-  law also runs one local descent from each of several seeded random starts (``law.random_start``),
-  and M2/M4 from the released code's start (``search="local"``).  :func:`start_spread` summarises
-  each (curve, law) and :func:`start_summary` each (domain, law): how often a descent reaches the
-  global training loss and how much the extrapolation RMSE moves between starts.
+  held-out points.  ``estimator`` says how the paper's laws M1-M4 are fitted (one of
+  :data:`scaling.evaluate.ESTIMATORS`, as in :func:`scaling.evaluate.run_benchmark`; BNSL and the
+  Chinchilla-style fit keep their own log-loss fits under every name).  A fit with fewer distinct
+  points than the law has parameters fails with a ValueError; the failure is kept as a row with its
+  message, never dropped.  :func:`failure_counts` counts them; :func:`median_rmse` gives the median
+  RMSE over the curves on which *every* law could be fitted, with a bootstrap interval over those
+  curves.
+* **Other starts** (:func:`start_study`): the package's global search of each law's own loss (the
+  paper's Eq. 4 for M2 and M4), and one local descent of that loss from each of several seeded
+  random starts (``law.random_start``), and for M2/M4 from the released code's start
+  (``search="local"``).  ``estimators`` adds, for comparison, each paper law fitted by other
+  estimators (e.g. the sound estimator, or the released code itself).  :func:`start_spread`
+  summarises each (curve, law) and :func:`start_summary` each (domain, law): how often a descent
+  reaches the global training loss and how much the extrapolation RMSE moves between starts.
 
 Random numbers come from a seed and a checksum of the (curve, law) names, so a curve's starts do not
-change when the subset of curves or laws changes.
+change when the subset of curves or laws changes.  Both studies take ``n_jobs`` (processes sharing
+the curves; None: every core); their results do not depend on it.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-import warnings
 import zlib
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 
+from . import _pool
 from .data import LearningCurve
-from .evaluate import DOMAIN_ORDER, fit_curve
-from .laws import LAWS, law_for_domain, resolve_law_name
+from .evaluate import DOMAIN_ORDER, ESTIMATORS, run_benchmark
+from .laws import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 
 __all__ = ["FRACTIONS", "REACH_RTOL", "RELEASED_START_LAWS", "truncated_curve",
            "sample_curves", "less_data_study", "failure_counts", "common_curve_rows", "median_rmse",
@@ -49,6 +54,8 @@ _REACH_ATOL = 1e-12
 # loss for Chinchilla, the mean squared log residual for the others).
 # Laws that take search="local", i.e. have a start taken from the released code.
 RELEASED_START_LAWS = ("M2", "M4")
+# The kinds of fit of a start study that are not extra estimators.
+_START_KINDS = ("global", "released", "random")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,13 +118,10 @@ def _check_curves(curves) -> list:
     return curves
 
 
-@contextmanager
-def _quiet():
-    """Silence numpy/scipy RuntimeWarnings: a descent probing an infeasible region (an overflowing
-    beta, say) warns there, and whatever goes wrong ends up as a recorded error instead."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
+def _check_estimator(estimator: str) -> str:
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}.")
+    return estimator
 
 
 class _Progress:
@@ -139,36 +143,71 @@ def _curve_columns(curve) -> dict:
     return {"domain": curve.domain, "task": curve.task, "model": curve.model, "curve": curve.label}
 
 
-def _fit_and_score(curve, law: str, **settings) -> dict:
-    """:func:`scaling.evaluate.fit_curve`'s score, with ``train_loss`` the minimised objective."""
-    row = fit_curve(curve, law, **settings)
+class _Curves:
+    """The smallest 'benchmark' run_benchmark accepts: something with a list of curves."""
+
+    def __init__(self, curves):
+        self.curves = list(curves)
+
+
+def _score(row) -> dict:
     return {"rmse": row["rmse"], "train_loss": row["objective"], "error": row["error"]}
 
 
+def _fit_and_score(curve, laws: Sequence[str], estimator: str = "global", settings: dict | None = None) -> dict:
+    """{law: score} of :func:`scaling.evaluate.run_benchmark` on one curve, ``train_loss`` the minimised
+    objective. M1-M4 are fitted by ``estimator``; other laws by their own fit (under "released",
+    whose code has only M1-M4, as under "sound")."""
+    laws = tuple(laws)
+    runs = [(laws, estimator)]
+    if estimator == "released":
+        runs = [(tuple(n for n in laws if n in PAPER_LAWS), "released"),
+                (tuple(n for n in laws if n not in PAPER_LAWS), "sound")]
+    out = {}
+    for names, how in runs:
+        if names:
+            frame = run_benchmark(_Curves([curve]), laws=names, estimator=how, settings=settings)
+            out.update({row["law"]: _score(row) for row in frame.to_dict("records")})
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
+def _less_data_rows(job) -> list[dict]:
+    """The rows of one curve (a worker's unit of work)."""
+    curve, laws, fractions, estimator = job
+    rows = []
+    with _pool.quiet():
+        for fraction in fractions:
+            part = truncated_curve(curve, fraction)
+            scores = _fit_and_score(part, laws, estimator)
+            rows.extend({**_curve_columns(curve), "law": law, "fraction": fraction, "n_fit": part.n_fit,
+                         **scores[law], "estimator": estimator} for law in laws)
+    return rows
+
+
 def less_data_study(curves: Iterable[LearningCurve], laws: Sequence[str], fractions: Sequence[float] = FRACTIONS,
-                    progress: bool = False, stream=None) -> pd.DataFrame:
+                    estimator: str = "global", n_jobs=1, progress: bool = False, stream=None) -> pd.DataFrame:
     """Fit every law on the first ``fraction`` of every curve's fitting part; score on the full held-out part.
 
     One row per (curve, law, fraction): domain, task, model, curve (label), law, fraction, n_fit
     (fitting points kept), rmse (NaN for a failed fit), train_loss (the objective the law's optimiser
-    minimises; ``objective_`` of the fitted law), error (its message, else "").
+    minimises; ``objective_`` of the fitted law), error (its message, else ""), estimator.
+    ``estimator`` fits M1-M4 as :func:`scaling.evaluate.run_benchmark` does (default ``"global"``, the
+    global minimum of the paper's Eq. 4; ``"sound"``: on log loss; ``"released"``: the released
+    code); BNSL and the Chinchilla-style fit keep their own fits. ``n_jobs`` processes share the
+    curves (None: every core).
     """
     curves, laws = _check_curves(curves), _check_laws(laws)
+    estimator = _check_estimator(estimator)
     fractions = sorted({float(f) for f in fractions})
     if not fractions:
         raise ValueError("give at least one fraction, e.g. fractions=(0.25, 0.5, 0.75, 1.0).")
-    bar = _Progress(len(curves) * len(fractions), "less-data fits (curve x fraction)", progress, stream)
-    rows = []
-    with _quiet():
-        for curve in curves:
-            for fraction in fractions:
-                part = truncated_curve(curve, fraction)
-                for law in laws:
-                    result = _fit_and_score(part, law)
-                    rows.append({**_curve_columns(curve), "law": law, "fraction": fraction, "n_fit": part.n_fit,
-                                 **result})
-                bar.step()
+    bar = _Progress(len(curves), f"less-data fits ({estimator}; curves of {len(fractions)} fractions x "
+                                 f"{len(laws)} laws)", progress, stream)
+    jobs = [(curve, laws, fractions, estimator) for curve in curves]
+    per_curve = _pool.map_in_order(_less_data_rows, jobs, n_jobs=n_jobs, on_done=bar.step)
+    rows = [row for block in per_curve for row in block]
+    # rows by curve, then fraction, then law
     return pd.DataFrame(rows)
 
 
@@ -251,62 +290,86 @@ def _rng_for(seed: int, curve, law: str) -> np.random.Generator:
     return np.random.default_rng([int(seed), key])
 
 
+def _start_rows(job) -> list[dict]:
+    """The rows of one curve (a worker's unit of work)."""
+    curve, laws, n_starts, seed, released, known, estimators = job
+    rows = []
+    with _pool.quiet():
+        for law in laws:
+            base = {**_curve_columns(curve), "law": law}
+            glob = known.get(("global", law)) or _fit_and_score(curve, (law,))[law]
+            rows.append({**base, "kind": "global", "start": -1, "start_point": None, **glob})
+            if law in released:
+                rows.append({**base, "kind": "released", "start": -1, "start_point": None,
+                             **_fit_and_score(curve, (law,), settings={law: {"search": "local"}})[law]})
+            for how in estimators:
+                if law in PAPER_LAWS:
+                    score = known.get((how, law)) or _fit_and_score(curve, (law,), how)[law]
+                    rows.append({**base, "kind": how, "start": -1, "start_point": None, **score})
+            template = law_for_domain(law, curve.domain)
+            rng = _rng_for(seed, curve, law)
+            n = n_starts if template.searched_params else 1
+            for k in range(n):
+                try:
+                    point = template.random_start(curve.x_fit, curve.loss_fit, rng)
+                except ValueError as exc:
+                    rows.append({**base, "kind": "random", "start": k, "start_point": None,
+                                 "rmse": np.nan, "train_loss": np.nan, "error": str(exc)})
+                    continue
+                rows.append({**base, "kind": "random", "start": k, "start_point": point,
+                             **_fit_and_score(curve, (law,), settings={law: {"start": point}})[law]})
+    return rows
+
+
 def start_study(curves: Iterable[LearningCurve], laws: Sequence[str], n_starts: int = 6, seed: int = 0,
                 released_laws: Sequence[str] = RELEASED_START_LAWS, global_fits: pd.DataFrame | None = None,
-                progress: bool = False, stream=None) -> pd.DataFrame:
+                estimators: Sequence[str] = (), n_jobs=1, progress: bool = False, stream=None) -> pd.DataFrame:
     """Fit each law on each curve by its global search, by one local descent from each of ``n_starts``
     seeded random starts, and (for ``released_laws`` among ``laws``) from the released code's start.
 
-    One row per fit: domain, task, model, curve, law, kind ("global", "random" or "released"),
-    start (0.. for random starts, else -1), start_point (the dict given to the law; None for
-    global/released), train_loss (the minimised objective, as in :func:`less_data_study`), rmse,
-    error.  Laws without searched parameters (M1) have a single possible start, so they get one
-    "random" row.
+    The global search and the descents minimise the law's own loss: the paper's Eq. 4 for M2 and M4
+    (Eq. 5 for M3), the Huber loss for the Chinchilla-style fit, a squared log error for M1 and BNSL.
+    ``estimators`` (names of :data:`scaling.evaluate.ESTIMATORS` other than "global", e.g.
+    ``("sound", "released")``) adds one row per paper law (M1-M4) and curve, of that ``kind``: the law
+    fitted by that estimator, to compare with the starts.
 
-    ``global_fits`` (optional) reuses global fits already made on the full fitting part, e.g. the
-    ``fraction == 1`` rows of :func:`less_data_study`; a (curve, law) it lacks is fitted here.
+    One row per fit: domain, task, model, curve, law, kind ("global", "random", "released" for the
+    released code's *start*, or an estimator's name), start (0.. for random starts, else -1),
+    start_point (the dict given to the law; None otherwise), train_loss (the minimised objective, as
+    in :func:`less_data_study`), rmse, error.  Laws without searched parameters (M1) have a single
+    possible start, so they get one "random" row.
+
+    ``global_fits`` (optional) reuses fits already made on the full fitting part, e.g. the
+    ``fraction == 1`` rows of :func:`less_data_study`: rows of the global estimator (or without an
+    ``estimator`` column) stand for the global search, rows of an estimator in ``estimators`` for that
+    estimator's fit; a (curve, law) it lacks is fitted here.  ``n_jobs`` processes share the curves.
     """
     curves, laws = _check_curves(curves), _check_laws(laws)
     if not (isinstance(n_starts, (int, np.integer)) and n_starts >= 1):
         raise ValueError(f"n_starts must be a positive integer, got {n_starts!r}.")
+    estimators = tuple(dict.fromkeys(_check_estimator(e) for e in estimators))
+    if "global" in estimators:
+        raise ValueError("the global search is always in the study; list only other estimators.")
     released = {resolve_law_name(name) for name in released_laws}
     known = _global_lookup(global_fits)
-    bar = _Progress(len(curves) * len(laws), "start fits (curve x law)", progress, stream)
-    rows = []
-    with _quiet():
-        for curve in curves:
-            for law in laws:
-                base = {**_curve_columns(curve), "law": law}
-                glob = known.get((*curve.key, law)) or _fit_and_score(curve, law)
-                rows.append({**base, "kind": "global", "start": -1, "start_point": None, **glob})
-                if law in released:
-                    rows.append({**base, "kind": "released", "start": -1, "start_point": None,
-                                 **_fit_and_score(curve, law, search="local")})
-                template = law_for_domain(law, curve.domain)
-                rng = _rng_for(seed, curve, law)
-                n = n_starts if template.searched_params else 1
-                for k in range(n):
-                    try:
-                        point = template.random_start(curve.x_fit, curve.loss_fit, rng)
-                    except ValueError as exc:
-                        rows.append({**base, "kind": "random", "start": k, "start_point": None,
-                                     "rmse": np.nan, "train_loss": np.nan, "error": str(exc)})
-                        continue
-                    rows.append({**base, "kind": "random", "start": k, "start_point": point,
-                                 **_fit_and_score(curve, law, start=point)})
-                bar.step()
-    return pd.DataFrame(rows)
+    bar = _Progress(len(curves), "start fits (curves)", progress, stream)
+    jobs = [(curve, laws, int(n_starts), seed, released,
+             {(how, law): v for (*key, how, law), v in known.items() if tuple(key) == curve.key}, estimators)
+            for curve in curves]
+    per_curve = _pool.map_in_order(_start_rows, jobs, n_jobs=n_jobs, on_done=bar.step)
+    return pd.DataFrame([row for block in per_curve for row in block])
 
 
 def _global_lookup(global_fits) -> dict:
-    """(domain, task, model, law) -> {rmse, train_loss, error} from a frame of global full fits."""
+    """(domain, task, model, estimator, law) -> {rmse, train_loss, error} from a frame of full fits."""
     if global_fits is None:
         return {}
     _require(global_fits, {"domain", "task", "model", "law", "rmse", "train_loss", "error"}, "less_data_study")
     if "fraction" in global_fits and not global_fits["fraction"].eq(1.0).all():
         raise ValueError("global_fits must be fits on the full fitting part: pass the rows with fraction == 1.")
-    return {(r.domain, r.task, r.model, r.law): {"rmse": r.rmse, "train_loss": r.train_loss, "error": r.error}
-            for r in global_fits.itertuples()}
+    how = global_fits["estimator"] if "estimator" in global_fits else pd.Series("global", index=global_fits.index)
+    return {(r.domain, r.task, r.model, h, r.law): {"rmse": r.rmse, "train_loss": r.train_loss, "error": r.error}
+            for r, h in zip(global_fits.itertuples(), how)}
 
 
 def start_spread(starts: pd.DataFrame, rtol: float = REACH_RTOL) -> pd.DataFrame:
@@ -316,13 +379,15 @@ def start_spread(starts: pd.DataFrame, rtol: float = REACH_RTOL) -> pd.DataFrame
     n_reached (training loss within ``rtol`` of the global search's, relative), n_lower (clearly
     below it: the global search missed a better minimum), rmse_min / rmse_median / rmse_max over
     the successful starts, rmse_iqr, rmse_range (max - min), worst_ratio (rmse_max / global_rmse),
-    and for laws with a released start: released_rmse, released_reached.
+    and for laws with a released start: released_rmse, released_reached; for each estimator of
+    the study (a ``kind`` such as "sound"): ``<kind>_rmse`` (NaN where the law has no such fit).
     A failed start counts in ``n_starts`` but never as reached.
     """
     _require(starts, {"domain", "task", "model", "curve", "law", "kind", "rmse", "train_loss", "error"},
              "start_study")
     if not (np.isfinite(rtol) and rtol >= 0):
         raise ValueError(f"rtol must be a finite number >= 0, got {rtol}.")
+    extra = [k for k in dict.fromkeys(starts["kind"]) if k not in _START_KINDS]
     rows = []
     for (domain, task, model, law), g in starts.groupby(["domain", "task", "model", "law"], sort=False):
         glob = g[g.kind == "global"]
@@ -352,6 +417,9 @@ def start_spread(starts: pd.DataFrame, rtol: float = REACH_RTOL) -> pd.DataFrame
             row["released_reached"] = bool(rel.error == "" and rel.train_loss <= bound)
         else:
             row["released_rmse"], row["released_reached"] = np.nan, np.nan
+        for kind in extra:
+            fit = g[(g.kind == kind) & g.error.eq("")]
+            row[f"{kind}_rmse"] = fit.rmse.iloc[0] if len(fit) else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -367,7 +435,9 @@ def start_summary(spread: pd.DataFrame, by: Sequence[str] = ("domain", "law"), n
     over curves of the RMSE range and IQR across starts, the median and the largest ratio of the
     worst start's RMSE to the global fit's, and for laws with a released start: released_reached
     (share of curves where it reaches the global loss) and released_median_ratio (its RMSE over
-    the global fit's, median over curves).  Curves whose global fit failed are left out.
+    the global fit's, median over curves), and for each estimator of the study (a ``<kind>_rmse``
+    column of :func:`start_spread`, e.g. "sound"): ``<kind>_median_ratio``, its RMSE over the global
+    fit's, median over the curves where it has one.  Curves whose global fit failed are left out.
     """
     _require(spread, {"n_starts", "n_reached", "n_failed", "n_lower", "rmse_range", "rmse_iqr", "worst_ratio",
                       "released_rmse", "released_reached", "global_rmse", "global_error", *by}, "start_spread")
@@ -376,6 +446,9 @@ def start_summary(spread: pd.DataFrame, by: Sequence[str] = ("domain", "law"), n
     if int(n_boot) < 1:
         raise ValueError(f"n_boot must be a positive integer, got {n_boot}.")
     by = list(by)
+    extra = [c[:-len("_rmse")] for c in spread.columns
+             if c.endswith("_rmse") and c[:-len("_rmse")] not in ("global", "released")
+             and not c.startswith("rmse")]
     spread = spread[spread["global_error"].eq("")]
     released = spread["released_rmse"].notna()
     spread = spread.assign(released_ratio=spread["released_rmse"] / spread["global_rmse"],
@@ -396,7 +469,8 @@ def start_summary(spread: pd.DataFrame, by: Sequence[str] = ("domain", "law"), n
                      "median_range": g["rmse_range"].median(), "median_iqr": g["rmse_iqr"].median(),
                      "median_worst_ratio": g["worst_ratio"].median(), "max_worst_ratio": g["worst_ratio"].max(),
                      "released_reached": g["released_hit"].mean(),
-                     "released_median_ratio": g["released_ratio"].median()})
+                     "released_median_ratio": g["released_ratio"].median(),
+                     **{f"{kind}_median_ratio": (g[f"{kind}_rmse"] / g["global_rmse"]).median() for kind in extra}})
     out = pd.DataFrame(rows)
     if "domain" in by:
         out = _domain_sorted(out)

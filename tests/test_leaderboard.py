@@ -184,3 +184,86 @@ def test_plots_draw_one_panel_per_group_and_reject_empty_input():
     with pytest.raises(ValueError, match="rule_rankings"):
         lp.plot_rule_wins(res)
     plt.close("all")
+
+
+# --- fitting under an estimator -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def few_curves(bench):
+    return [bench.by_domain(d)[0] for d in ("IC", "NMT", "LM", "BB")]
+
+
+@pytest.fixture(scope="module")
+def sound_fits(few_curves):
+    from scaling.leaderboard import fit_benchmark
+
+    return fit_benchmark(few_curves, ("M2", "M4", "BNSL"), estimator="sound")
+
+
+def test_fit_benchmark_is_run_benchmark_with_an_estimator_column(few_curves, sound_fits):
+    expected = run_benchmark(SimpleNamespace(curves=few_curves), laws=("M2", "M4", "BNSL"), estimator="sound",
+                             keep_predictions=True)
+    assert (sound_fits["estimator"] == "sound").all()
+    cols = ["domain", "task", "model", "law", "rmse", "eps_inf"]
+    pd.testing.assert_frame_equal(sound_fits[cols], expected[cols])
+    assert list(sound_fits["domain"][::3]) == ["IC", "NMT", "LM", "BB"]
+
+
+def test_fit_benchmark_released_keeps_the_later_laws_own_fits(few_curves, sound_fits):
+    from scaling.leaderboard import fit_benchmark
+
+    released = fit_benchmark(few_curves, ("M2", "M4", "BNSL"), estimator="released")
+    assert list(released["law"][:3]) == ["M2", "M4", "BNSL"] and (released["estimator"] == "released").all()
+    bnsl = released[released.law == "BNSL"].reset_index(drop=True)
+    np.testing.assert_array_equal(bnsl["rmse"], sound_fits[sound_fits.law == "BNSL"]["rmse"])
+    paper = released[released.law == "M4"]
+    expected = run_benchmark(SimpleNamespace(curves=few_curves), laws=("M4",), estimator="released")
+    np.testing.assert_allclose(paper["rmse"], expected["rmse"], rtol=1e-12)
+    with pytest.raises(ValueError, match="unknown estimator"):
+        fit_benchmark(few_curves, ("M2",), estimator="best")
+
+
+def test_fit_benchmark_does_not_depend_on_the_number_of_processes(few_curves, sound_fits):
+    from scaling.leaderboard import fit_benchmark
+
+    parallel = fit_benchmark(few_curves, ("M2", "M4", "BNSL"), estimator="sound", n_jobs=2)
+    cols = [c for c in sound_fits.columns if c not in ("fit_seconds", "pred")]
+    pd.testing.assert_frame_equal(parallel[cols], sound_fits[cols])
+    for a, b in zip(parallel["pred"], sound_fits["pred"]):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="n_jobs"):
+        fit_benchmark(few_curves, ("M2",), n_jobs=0)
+
+
+def test_fitted_law_predicts_what_was_scored(few_curves, sound_fits):
+    from scaling.leaderboard import fit_benchmark, fitted_law
+
+    released = fit_benchmark(few_curves[:1], ("M4",), estimator="released")
+    for frame, law in ((sound_fits, "M4"), (sound_fits, "BNSL"), (released, "M4")):
+        curve = few_curves[0]
+        fit = fitted_law(frame, curve, law)
+        row = frame[(frame.task == curve.task) & (frame.model == curve.model) & (frame.law == law)].iloc[0]
+        np.testing.assert_allclose(fit.predict(curve.x_test), row["pred"], rtol=1e-9)
+    assert type(fitted_law(released, few_curves[0].key, "M4")).__name__ == "ReleasedFit"
+    broken = sound_fits.copy()
+    broken.loc[0, "error"] = "boom"
+    with pytest.raises(ValueError, match="boom"):
+        fitted_law(broken, few_curves[0], broken.loc[0, "law"])
+    with pytest.raises(ValueError, match="expected one M1 row"):
+        fitted_law(sound_fits, few_curves[0], "M1")
+
+
+def test_compare_estimators_puts_leaderboards_side_by_side():
+    from scaling.leaderboard import compare_estimators
+
+    a = _rows([("IC", "a", "M2", 0.05), ("IC", "a", "M4", 0.02), ("IC", "b", "M2", 0.01), ("IC", "b", "M4", 0.03)])
+    b = _rows([("IC", "a", "M2", 0.05), ("IC", "a", "M4", 0.09), ("IC", "b", "M2", 0.01), ("IC", "b", "M4", 0.08)])
+    table = compare_estimators({"sound": a, "global": b})
+    assert list(table.columns) == [("win_fraction", "sound"), ("win_fraction", "global"),
+                                   ("median_rmse", "sound"), ("median_rmse", "global")]
+    assert table.loc[("IC", "M4"), ("win_fraction", "sound")] == 0.5
+    assert table.loc[("IC", "M4"), ("win_fraction", "global")] == 0.0
+    assert table.loc[("IC", "M4"), ("median_rmse", "global")] == pytest.approx(0.085)
+    with pytest.raises(ValueError, match="different curves"):
+        compare_estimators({"sound": a, "global": b[b.task == "a"]})
+    with pytest.raises(ValueError, match="unknown statistic"):
+        compare_estimators({"sound": a}, stats=("wins",))

@@ -239,3 +239,68 @@ def test_median_rmse_per_law_uses_each_laws_own_fits():
     assert med.loc["A", "n_curves"] == 3 and med.loc["B", "n_curves"] == 2
     assert med.loc["A", "median"] == pytest.approx(0.2)        # c3 counts for A now
     assert med.loc["B", "median"] == pytest.approx(0.3)
+
+
+# --- estimators -----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def two_curves(bench):
+    return [bench.by_domain("NMT")[0], bench.by_domain("BB")[0]]
+
+
+@pytest.fixture(scope="module")
+def sound_study(two_curves):
+    return sens.less_data_study(two_curves, ["M2", "M4", "BNSL"], fractions=(0.5, 1.0), estimator="sound")
+
+
+def test_less_data_with_an_estimator_fits_m1_to_m4_as_run_benchmark_does(two_curves, sound_study):
+    from types import SimpleNamespace
+
+    from scaling.evaluate import run_benchmark
+
+    assert (sound_study.estimator == "sound").all()
+    full = sound_study[sound_study.fraction == 1.0].reset_index(drop=True)
+    expected = run_benchmark(SimpleNamespace(curves=two_curves), laws=("M2", "M4", "BNSL"), estimator="sound")
+    np.testing.assert_allclose(full.rmse, expected.rmse, rtol=1e-12)
+    np.testing.assert_allclose(full.train_loss, expected.objective, rtol=1e-12)
+    glob = sens.less_data_study(two_curves, ["M4"], fractions=(1.0,))
+    assert (glob.estimator == "global").all()
+    np.testing.assert_allclose(glob.rmse, run_benchmark(SimpleNamespace(curves=two_curves), laws=("M4",),
+                                                        estimator="global").rmse, rtol=1e-12)
+    with pytest.raises(ValueError, match="unknown estimator"):
+        sens.less_data_study(two_curves, ["M4"], estimator="best")
+
+
+def test_less_data_released_fits_the_paper_laws_by_the_released_code(two_curves, sound_study):
+    from types import SimpleNamespace
+
+    from scaling.evaluate import run_benchmark
+
+    rel = sens.less_data_study(two_curves, ["M4", "BNSL"], fractions=(1.0,), estimator="released")
+    expected = run_benchmark(SimpleNamespace(curves=two_curves), laws=("M4",), estimator="released")
+    np.testing.assert_allclose(rel[rel.law == "M4"].rmse, expected.rmse, rtol=1e-12)
+    bnsl = sound_study[(sound_study.law == "BNSL") & (sound_study.fraction == 1.0)]
+    np.testing.assert_array_equal(rel[rel.law == "BNSL"].rmse, bnsl.rmse)
+
+
+def test_less_data_does_not_depend_on_the_number_of_processes(two_curves, sound_study):
+    parallel = sens.less_data_study(two_curves, ["M2", "M4", "BNSL"], fractions=(0.5, 1.0), estimator="sound",
+                                    n_jobs=2)
+    pd.testing.assert_frame_equal(parallel, sound_study)
+
+
+def test_start_study_adds_estimator_fits_of_the_paper_laws(two_curves, sound_study):
+    curves = two_curves[:1]
+    starts = sens.start_study(curves, ["M2", "BNSL"], n_starts=2, seed=0, estimators=("sound",))
+    sound_rows = starts[starts.kind == "sound"]
+    assert list(sound_rows.law) == ["M2"]                       # BNSL has one estimator only
+    reused = sens.start_study(curves, ["M2", "BNSL"], n_starts=2, seed=0, estimators=("sound",),
+                              global_fits=sound_study[sound_study.fraction == 1.0])
+    pd.testing.assert_frame_equal(reused.drop(columns="start_point"), starts.drop(columns="start_point"))
+    spread = sens.start_spread(starts)
+    m2 = spread.set_index("law").loc["M2"]
+    assert m2.sound_rmse == pytest.approx(sound_rows.rmse.item())
+    assert np.isnan(spread.set_index("law").loc["BNSL", "sound_rmse"])
+    summary = sens.start_summary(spread, n_boot=20)
+    assert summary.loc[(curves[0].domain, "M2"), "sound_median_ratio"] == pytest.approx(m2.sound_rmse / m2.global_rmse)
+    with pytest.raises(ValueError, match="always in the study"):
+        sens.start_study(curves, ["M2"], estimators=("global",))
