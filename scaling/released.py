@@ -521,7 +521,8 @@ def rescore(results: pd.DataFrame, bench) -> pd.DataFrame:
 
 
 def run_released_benchmark(bench, laws: Iterable[str] = LAWS_RELEASED, domains=None, progress: bool = True,
-                           stream=None, n_jobs: int | None = None, **options) -> pd.DataFrame:
+                           stream=None, n_jobs: int | None = None, extra_se: bool = False,
+                           **options) -> pd.DataFrame:
     """Fit every law with the released algorithm on every curve; score the extrapolation.
 
     ``bench`` is a :class:`scaling.data.Benchmark`, or anything with a ``curves`` list, or a list
@@ -532,8 +533,9 @@ def run_released_benchmark(bench, laws: Iterable[str] = LAWS_RELEASED, domains=N
 
     Returns one row per (curve, law) with the columns of :func:`scaling.evaluate.run_benchmark`
     (``se`` is the released formula) followed by ``n_iter`` and the standard errors ``se_ddof1``,
-    ``se_delta``, ``se_bootstrap`` (see :func:`standard_error`). A curve that cannot be fitted gets
-    NaN scores and its reason in ``error``.
+    ``se_delta``, ``se_bootstrap`` (see :func:`standard_error`; computed only with ``extra_se=True``,
+    else NaN: the bootstrap alone costs about as much as all the fits). A curve that cannot be
+    fitted gets NaN scores and its reason in ``error``.
     """
     laws = tuple(laws)
     unknown = [law for law in laws if law not in LAWS_RELEASED]
@@ -564,8 +566,9 @@ def run_released_benchmark(bench, laws: Iterable[str] = LAWS_RELEASED, domains=N
             pred = predict_released(law, fit["params"], curve.x_test)
             row["rmse"] = extrapolation_rmse(curve.loss_test, pred)
             row["se"] = rmse_standard_error(curve.loss_test, pred)
-            for m in ("ddof1", "delta", "bootstrap"):
-                row[f"se_{m}"] = standard_error(curve.loss_test, pred, m)
+            if extra_se:
+                for m in ("ddof1", "delta", "bootstrap"):
+                    row[f"se_{m}"] = standard_error(curve.loss_test, pred, m)
         except ValueError as exc:  # e.g. a non-positive prediction
             row.update(rmse=np.nan, se=np.nan, error=str(exc))
         return row

@@ -171,9 +171,11 @@ def test_run_released_benchmark_on_a_fake_two_curve_bench():
     curves = [_fake_curve("NMT", "log_perplexity", "a", x, 0.3 + 40 * x ** -0.35, 12),
               _fake_curve("NMT", "log_perplexity", "b", x, 0.2 + 9 * x ** -0.25, 12)]
     bench = SimpleNamespace(curves=curves)
-    res = run_released_benchmark(bench, progress=False, **{**FAST, "max_iterations": 300})
+    res = run_released_benchmark(bench, progress=False, extra_se=True, **{**FAST, "max_iterations": 300})
     assert list(res.columns[:len(RUN_BENCHMARK_COLUMNS)]) == RUN_BENCHMARK_COLUMNS
     assert {"n_iter", "se_ddof1", "se_delta", "se_bootstrap"} <= set(res.columns)
+    assert res["se_bootstrap"].notna().all()
+    assert run_released_benchmark(bench, laws=("M1",), progress=False)["se_bootstrap"].isna().all()
     assert len(res) == 8 and (res["error"] == "").all()
     assert res["rmse"].notna().all() and (res["rmse"] >= 0).all()
     by_law = res.set_index(["model", "law"])["rmse"]
