@@ -20,6 +20,7 @@ argument; the default is every registered law, ``tuple(scaling.LAWS)``.
   confidence interval of (i) the fraction of curves on which A beats B and (ii) the mean RMSE
   difference A - B, plus the probability that A beats B.  ``resample`` chooses what is
   resampled: the held-out points of each curve, the curves of a domain, or both.
+* :func:`contenders` — per domain, the laws that no other law reliably beats.
 
 Failed fits are scored as RMSE :data:`~scaling.evaluate.FAILED_RMSE` (1), as in the released
 notebook, and keep that score in every bootstrap replicate: a failure is a property of the fit on
@@ -43,7 +44,7 @@ from .laws import LAWS, PAPER_LAWS, resolve_law_name
 
 __all__ = ["RULE_VARIANTS", "RESAMPLE_MODES", "POOLED", "fit_benchmark", "fitted_law", "compare_estimators",
            "leaderboard", "rule_rankings", "BootstrapRMSE", "bootstrap_rmse", "paired_bootstrap",
-           "pairwise_table", "pairwise_matrix"]
+           "pairwise_table", "pairwise_matrix", "contenders"]
 
 #: The win-rule variants compared side by side: (name, rule, decimals).
 RULE_VARIANTS = (
@@ -441,3 +442,27 @@ def pairwise_matrix(table: pd.DataFrame, value: str = "p_more_wins", domain: str
     matrix = part.pivot(index="law_a", columns="law_b", values=value).reindex(index=order, columns=order)
     matrix.index.name, matrix.columns.name = "A", "B"
     return matrix
+
+
+def contenders(table: pd.DataFrame, threshold: float = 0.95, value: str = "p_more_wins") -> pd.DataFrame:
+    """Per domain (and pooled) of a :func:`pairwise_table`: which laws no other law reliably beats.
+
+    For each law B: ``p_beaten``, the largest ``value`` (default: the probability of winning on more
+    curves) of any other law A against B, ``beaten_by`` that law A, and ``contender``, True when
+    ``p_beaten`` is below ``threshold``: no other law beats B with that much confidence.  Several
+    laws can be contenders at once; in a domain with few curves, most are.  Index: (domain, law).
+    """
+    if value not in ("p_more_wins", "p_lower_mean"):
+        raise ValueError(f"value must be 'p_more_wins' or 'p_lower_mean', got {value!r}.")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], e.g. 0.95, got {threshold!r}.")
+    missing = {"domain", "law_a", "law_b", value} - set(table.columns)
+    if missing:
+        raise ValueError(f"table lacks column(s) {sorted(missing)}; pass the frame of pairwise_table().")
+    rows = []
+    for domain, part in table.groupby("domain", sort=False):
+        for law, against in part.groupby("law_b", sort=False):
+            top = against.loc[against[value].idxmax()]
+            rows.append({"domain": domain, "law": law, "p_beaten": float(top[value]), "beaten_by": top["law_a"],
+                         "contender": bool(top[value] < threshold)})
+    return pd.DataFrame(rows).set_index(["domain", "law"])

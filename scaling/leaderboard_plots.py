@@ -146,7 +146,8 @@ def plot_fit_contrast(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
     """Learning curves side by side, each with several fitted laws drawn past the data.
 
     ``fits[i]`` maps a label starting with a law name (which picks its colour) to a fitted law
-    for ``curves[i]``.  The grey band marks the region beyond the last measured point.
+    for ``curves[i]``; a second fit of the same law in a panel is drawn dashed.  The grey band marks
+    the region beyond the last measured point.
     """
     curves = list(curves)
     if len(fits) != len(curves):
@@ -156,9 +157,13 @@ def plot_fit_contrast(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
         plotting.plot_curve(curve, ax, legend=False, counts=False,
                             title=titles[i] if titles is not None else curve.label)
         x = plotting.extrapolation_grid(curve)
+        drawn = set()
         for label, law in laws.items():
-            color = LAW_COLORS.get(str(label).split()[0].rstrip(",:"), "0.3")
-            ax.plot(x, law.predict(x), color=color, lw=1.8, label=label, zorder=2)
+            name = str(label).split()[0].rstrip(",:")
+            color = LAW_COLORS.get(name, "0.3")
+            ax.plot(x, law.predict(x), color=color, lw=1.8, label=label, zorder=2,
+                    ls="--" if name in drawn else "-")
+            drawn.add(name)
         ax.axvspan(np.max(curve.x), x.max(), color="0.93", zorder=0, lw=0)
         ax.legend(fontsize="x-small", loc="best")
         ax.title.set_fontsize("small")

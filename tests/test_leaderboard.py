@@ -267,3 +267,18 @@ def test_compare_estimators_puts_leaderboards_side_by_side():
         compare_estimators({"sound": a, "global": b[b.task == "a"]})
     with pytest.raises(ValueError, match="unknown statistic"):
         compare_estimators({"sound": a}, stats=("wins",))
+
+
+def test_contenders_are_the_laws_no_other_law_reliably_beats():
+    from scaling.leaderboard import contenders
+
+    table = pd.DataFrame([
+        ("IC", "M4", "M2", 0.99), ("IC", "M2", "M4", 0.01), ("IC", "M4", "M1", 0.97), ("IC", "M1", "M4", 0.03),
+        ("IC", "M2", "M1", 0.60), ("IC", "M1", "M2", 0.40)], columns=["domain", "law_a", "law_b", "p_more_wins"])
+    out = contenders(table)
+    assert out.loc[("IC", "M4"), "contender"] and out.loc[("IC", "M4"), "beaten_by"] == "M1"
+    assert not out.loc[("IC", "M2"), "contender"] and out.loc[("IC", "M2"), "p_beaten"] == 0.99
+    assert not out.loc[("IC", "M1"), "contender"] and out.loc[("IC", "M1"), "beaten_by"] == "M4"
+    assert contenders(table, threshold=0.999)["contender"].all()
+    with pytest.raises(ValueError, match="threshold"):
+        contenders(table, threshold=95)
