@@ -13,7 +13,9 @@ Constraints, and why.
 
 * ``0 <= a < min(loss)``: the limit lies below every observed loss, as for
   ``eps_inf`` in M2/M4.
-* ``b > 0``.
+* ``b > 0``, and ``|log b| <= 700`` so that ``b`` is a number: ``b`` carries the units of
+  ``x^c0``, and a steep first segment over a short range of large ``x`` (a noisy 7-point curve near
+  ``x = 1e12``) once drove it to ``exp(780) = inf``.
 * ``c0 >= 0`` and ``c0 + c1 >= 0``.  The local slope of ``log(loss - a)`` in
   ``log x`` is ``-(c0 + c1 s)`` with ``s = sigmoid((log x - log d1) / f1)``
   between 0 and 1, so these two conditions are exactly what makes the law
@@ -61,6 +63,10 @@ exact in the linear parameters, and much faster).
    of global optimality: the book's sensitivity chapter finds a few
    (curve, start) pairs where a single descent from a random start ends lower.
 
+Long curves: above 4,096 points, steps 2-3 run on 4,096 of them (evenly spread along x, the
+smallest loss included, so the bounds are unchanged) and the winner is polished on every point; the
+grid is scored in chunks, never as a (grid x points) array.
+
 A ``start`` (values of :attr:`BNSL.searched_params` ``a, d1, f1``) replaces
 steps 2-3 by one polish from that point, the linear parameters being profiled
 there first.  BLAS runs single-threaded during a fit (as for every law).
@@ -87,6 +93,11 @@ _SCREEN_NFEV = 20  # trust-region steps per candidate before the best one is pol
 _MAX_NFEV = 1000
 _CLOSE = 1.05
 _LOG_MAX = 709.0  # exp() of anything larger overflows a float64
+_LOG_B_MAX = 700.0  # |log b| is kept below this, so that b itself is a finite, non-zero number
+# The grid is scored in chunks of at most this many (grid points x data points) cells.
+_CHUNK_CELLS = 1 << 18
+# Curves with more points are searched on this many of them, then polished on all.
+_SUBSAMPLE = 4096
 
 
 def _grid_linear_fit(logx, y, a, log_d1, f1):
@@ -285,6 +296,48 @@ class BNSL(ScalingLaw):
         return res.x, v, bool(res.status > 0)
 
     def _solve(self, x, y):  # ScalingLaw.fit runs this with one BLAS thread
+        if self.start is None and x.size > _SUBSAMPLE:
+            # A long curve: search on a subsample that keeps the x range and the smallest loss (so the
+            # bounds are the same), then polish the winner on every point.
+            order = np.argsort(x, kind="stable")
+            idx = order[np.unique(np.round(np.linspace(0, x.size - 1, _SUBSAMPLE)).astype(int))]
+            idx = np.unique(np.concatenate([idx, [int(np.argmin(y))]]))
+            theta, _ = self._search(x[idx], y[idx])
+            fun, jac, lower, upper = self._problem(x, y)
+            theta, _, ok = self._polish(fun, jac, theta, lower, upper)
+            return self._to_params(theta, y.min()), ok
+        theta, ok = self._search(x, y)
+        return self._to_params(theta, y.min()), ok
+
+    def _problem(self, x, y):
+        """Residual, Jacobian and bounds of the polish in (log b, c0, k, log gap, log d1, log f1)."""
+        (s_lo, s_hi), (d_lo, d_hi), (f_lo, f_hi) = self._bounds(x, y)
+        fun, jac = self._residual_and_jac(np.log(x), np.log(y), y.min())
+        # |log b| stays below _LOG_B_MAX: beyond it b = exp(log b) is not a number (a steep drop over a
+        # short, high range of x once overflowed b to inf)
+        lower = np.array([-_LOG_B_MAX, 0.0, 0.0, s_lo, d_lo, f_lo])
+        upper = np.array([_LOG_B_MAX, np.inf, np.inf, s_hi, d_hi, f_hi])
+        return fun, jac, lower, upper
+
+    def _grid_values(self, logx, logy, y, a, log_d1, f1):
+        """The true objective at the profiled grid, shape (len(a), len(log_d1)), in chunks of the (d1, f1)
+        columns so that no (grid x points) array is larger than _CHUNK_CELLS; inf where b overflows."""
+        with np.errstate(divide="ignore"):
+            log_a = np.log(a)
+        n = logx.size
+        step = max(1, _CHUNK_CELLS // max(1, a.size * n))
+        values = np.empty((a.size, log_d1.size))
+        for j in range(0, log_d1.size, step):
+            cols = slice(j, j + step)
+            lb, c0, k, V = _grid_linear_fit(logx, y, a, log_d1[cols], f1[cols])
+            L = lb[:, :, None] - c0[:, :, None] * logx + (k - c0)[:, :, None] * V[None, :, :]
+            log_yhat = np.logaddexp(log_a[:, None, None], L)
+            v = np.mean((logy - log_yhat) ** 2, axis=2)
+            values[:, cols] = np.where(np.abs(lb) < _LOG_B_MAX, v, np.inf)
+        return values
+
+    def _search(self, x, y):
+        """Grid (or the user's start), profile, screen and polish: the best (theta, converged)."""
         logx, logy, min_y = np.log(x), np.log(y), y.min()
         (s_lo, s_hi), (d_lo, d_hi), (f_lo, f_hi) = self._bounds(x, y)
         if self.start is not None:
@@ -294,24 +347,21 @@ class BNSL(ScalingLaw):
             S, D, F = np.meshgrid(s_grid, np.linspace(d_lo, d_hi, _GRID[1]), np.linspace(f_lo, f_hi, _GRID[2]),
                                   indexing="ij")
             a = np.maximum(min_y - np.exp(s_grid), 0.0)
-            lb, c0, k, V = _grid_linear_fit(logx, y, a, D[0].ravel(), np.exp(F[0].ravel()))
             # Rank the grid by the true objective at the profiled parameters: the surrogate alone
             # prefers a = 0 too often, because it weighs points by 1 / (loss - a) instead of 1 / loss.
-            with np.errstate(divide="ignore"):
-                log_a = np.log(a)
-            L = lb[:, :, None] - c0[:, :, None] * logx + (k - c0)[:, :, None] * V[None, :, :]
-            log_yhat = np.logaddexp(log_a[:, None, None], L)
-            values = np.mean((logy - log_yhat) ** 2, axis=2).reshape(S.shape)
+            values = self._grid_values(logx, logy, y, a, D[0].ravel(), np.exp(F[0].ravel())).reshape(S.shape)
+            if not np.any(np.isfinite(values)):
+                raise ValueError(f"BNSL cannot be fitted to this curve: b = exp(log b) overflows at every grid "
+                                 f"point (x from {x.min():.3g} to {x.max():.3g}); rescale x (e.g. divide it by its "
+                                 "largest value).")
             idx = _local_minima(values, _N_POLISH)
             starts = np.array([(S[i], D[i], F[i]) for i in idx])
 
         # Profile the linear parameters at each start, then polish all six together.
         a0 = np.maximum(min_y - np.exp(starts[:, 0]), 0.0)
         lb, c0, k, _ = self._profile_linear(logx, y, a0, starts[:, 1], np.exp(starts[:, 2]))
-        fun, jac = self._residual_and_jac(logx, logy, min_y)
-        lower = np.array([-np.inf, 0.0, 0.0, s_lo, d_lo, f_lo])
-        upper = np.array([np.inf, np.inf, np.inf, s_hi, d_hi, f_hi])
-        thetas = np.column_stack([lb, c0, k, starts])
+        fun, jac, lower, upper = self._problem(x, y)
+        thetas = np.column_stack([np.clip(lb, lower[0], upper[0]), c0, k, starts])
         if thetas.shape[0] > 1:
             # Screen: a few trust-region steps from every candidate tell most basins apart.  Candidates
             # still within _CLOSE of the best screened objective are polished to convergence (on easy
@@ -323,7 +373,7 @@ class BNSL(ScalingLaw):
             theta, _, ok = min(final, key=lambda r: r[1])
         else:
             theta, _, ok = self._polish(fun, jac, thetas[0], lower, upper)
-        return self._to_params(theta, min_y), ok
+        return theta, ok
 
     # -- prediction -----------------------------------------------------------
     def _check_params(self, p):

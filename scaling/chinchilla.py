@@ -63,6 +63,7 @@ _E_OFFSETS = np.linspace(-6.0, 0.0, 5)
 _A_FRACTIONS = np.array([0.03, 0.1, 0.3, 1.0, 3.0])
 _ALPHA_MAX = 10.0
 _LOG_MAX = 709.0
+_CHUNK_CELLS = 1 << 18
 
 
 def _log_yhat(theta, logx):
@@ -189,7 +190,10 @@ class Chinchilla(ScalingLaw):
             starts = self._start_theta()[None, :]
         else:
             grid = self._grid(logx, logy)
-            values = huber_objective(grid, logx, logy, self.delta)
+            # in chunks of rows, so that a long curve never needs a (225 x points) array
+            step = max(1, _CHUNK_CELLS // max(1, logx.size))
+            values = np.concatenate([huber_objective(grid[i:i + step], logx, logy, self.delta)
+                                     for i in range(0, len(grid), step)])
             starts = grid[np.argsort(values, kind="stable")[:N_POLISH]]
         lo = np.array([b[0] for b in bounds])
         hi = np.array([b[1] for b in bounds])

@@ -55,6 +55,41 @@ _GRID_2D = (40, 14)
 _N_POLISH = 3
 # Below this alpha, M4 *is* M2 (the root finder's bracket would be astronomic).
 _ALPHA_ZERO = 1e-12
+# Batched profiles are evaluated in chunks of at most this many (candidates x points) cells, so that a
+# grid over a long curve never allocates grid x n arrays (a 1e5-point M4 fit once peaked at 4.5 GB).
+_CHUNK_CELLS = 1 << 18
+# |log beta| beyond this cannot be represented (exp overflows or underflows): not a candidate.
+_LOG_COEF_MAX = 700.0
+
+
+def _in_chunks(fn, n_points: int, *rows):
+    """``fn(*rows)`` for row arrays of one length G, evaluated on chunks of rows; outputs concatenated."""
+    G = len(rows[0])
+    step = max(1, _CHUNK_CELLS // max(int(n_points), 1))
+    if G <= step:
+        return fn(*rows)
+    parts = [fn(*(r[s:s + step] for r in rows)) for s in range(0, G, step)]
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(len(parts[0])))
+
+
+def _no_candidate(law: str, why: str) -> ValueError:
+    return ValueError(f"{law} cannot be fitted to this curve: {why}")
+
+
+def nonfinite_params_error(law: str, params: dict, x, y) -> ValueError | None:
+    """The error for a fit whose parameters are not all finite numbers (None when they are).
+
+    Names the real cause: a coefficient (beta, b) carries the units of ``x^-c`` and of the loss, so a
+    curve far from 1 in x or in loss can need one beyond floating point.
+    """
+    bad = [k for k, v in params.items() if not np.isfinite(v)]
+    if not bad:
+        return None
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    what = ", ".join(f"{k} = {params[k]}" for k in bad)
+    return _no_candidate(law, f"the fitted {what} is not a finite number (x from {x.min():.3g} to {x.max():.3g}, "
+                              f"loss from {y.min():.3g} to {y.max():.3g}; a coefficient carries the units of x^-c and of "
+                              "the loss); rescale x or the loss (e.g. divide x by its largest value).")
 
 
 def _local_minima(values: np.ndarray, k: int) -> list[tuple[int, ...]]:
@@ -101,9 +136,13 @@ class ScalingLaw:
         """Fit the law to a learning curve; returns ``self``."""
         x, y = check_curve(x, loss, self.n_params, self.name)
         self._check_loss_range(y)
-        with single_threaded_blas():
+        with single_threaded_blas(), np.errstate(over="ignore"):
             params, converged = self._solve(x, y)
-        self.params_ = {k: float(v) for k, v in params.items()}
+        params = {k: float(v) for k, v in params.items()}
+        error = nonfinite_params_error(self.name, params, x, y)
+        if error is not None:
+            raise error
+        self.params_ = params
         self.loss_ = float(self.training_loss(x, y))
         self.converged_ = bool(converged)
         return self
@@ -168,10 +207,7 @@ class ScalingLaw:
         with np.errstate(invalid="ignore", divide="ignore"):
             r = self._log_residual(x, y)
         if not np.all(np.isfinite(r)):
-            raise ValueError(
-                f"some losses lie outside this {self.name} law's range (below eps_inf or at/above eps0), "
-                "so its log loss is undefined there."
-            )
+            raise ValueError(self._range_message())
         return float(np.mean(r**2))
 
     def __repr__(self) -> str:
@@ -191,6 +227,15 @@ class ScalingLaw:
 
     def _settings_repr(self) -> str:
         return ""
+
+    def _range_message(self) -> str:
+        """Why the log residual is undefined at some point (the laws with a plateau or eps0 say which)."""
+        bad = [k for k, v in self.params_.items() if not np.isfinite(v)]
+        if bad:
+            return (f"this {self.name} fit has non-finite parameter(s) {', '.join(bad)} "
+                    f"({', '.join(f'{k}={self.params_[k]}' for k in bad)}), so its log loss is undefined.")
+        return (f"this {self.name} fit predicts a loss of 0 or inf at some points (outside what floating point "
+                "represents), so its log loss is undefined there.")
 
     def _check_loss_range(self, y: np.ndarray) -> None:
         pass
@@ -291,9 +336,14 @@ def _check_search(search: str) -> str:
 
 
 def _descend(profile, z0, bounds):
-    """Bounded quasi-Newton polish from ``z0`` (used from grid minima, where a long step is harmless)."""
-    res = optimize.minimize(profile, x0=np.asarray(z0, float), method="L-BFGS-B", bounds=bounds,
-                            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000})
+    """Bounded quasi-Newton polish from ``z0`` (used from grid minima, where a long step is harmless).
+
+    Where beta cannot be represented the profile is inf; a finite difference across that wall is
+    NaN and L-BFGS-B steps back, so numpy's warnings about it are silenced.
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        res = optimize.minimize(profile, x0=np.asarray(z0, float), method="L-BFGS-B", bounds=bounds,
+                                options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000})
     return res.x, res.fun, bool(res.success or res.status == 2)
 
 
@@ -404,6 +454,9 @@ class M2(ScalingLaw):
         return self._profile_e(np.log(x), y, e)[2]
 
     def _profile_e(self, logx, y, e):
+        return _in_chunks(lambda ee: self._profile_e_rows(logx, y, ee), logx.size, e)
+
+    def _profile_e_rows(self, logx, y, e):
         b = np.log(y[None, :] - e[:, None])
         if self.c is not None:  # only log(beta) is left: the mean of log(y - eps_inf) - c log x
             a, _, mse = fit_nonneg_slopes(np.empty((logx.size, 0)), b - self.c * logx, ())
@@ -436,6 +489,10 @@ class M2(ScalingLaw):
         super()._check_params(p)
         if p["eps_inf"] < 0:
             raise ValueError(f"M2 needs eps_inf >= 0, got {p['eps_inf']}.")
+
+    def _range_message(self):
+        return (f"some losses lie outside this M2 fit's range (at or below eps_inf = {self.params_['eps_inf']:g}), "
+                "so log(loss - eps_inf) is undefined there.")
 
     def _predict(self, x):
         p = self.params_
@@ -492,14 +549,18 @@ class M3(ScalingLaw):
         return self._profile_g(x, y, g)[2]
 
     def _profile_g(self, x, y, g):
+        return _in_chunks(lambda gg: self._profile_g_rows(x, y, gg), x.size, g)
+
+    def _profile_g_rows(self, x, y, g):
         L = self._log_term(x, g)  # (G, n)
         a, k, mse = fit_nonneg_slopes(L[:, :, None], np.broadcast_to(np.log(y), L.shape), (True,))
         # Very large gamma makes the curve flat in log x and beta = exp(a) overflow: such
         # parameters cannot be represented, so they are not candidates.
-        return a, k, np.where(np.abs(a) < 700.0, mse, np.inf)
+        return a, k, np.where(np.abs(a) < _LOG_COEF_MAX, mse, np.inf)
 
     def _solve(self, x, y):
         grid = self._gamma_grid(x)
+        zero = self._profile_g(x, y, np.array([0.0]))[2][0]
 
         def profile(q):
             return self._profile_g(x, y, np.array([np.exp(np.ravel(q)[0])]))[2][0]
@@ -514,9 +575,16 @@ class M3(ScalingLaw):
             q = z[0]
         else:
             values = self._profile_g(x, y, np.exp(grid))[2]
+            if not np.any(np.isfinite(values)):
+                if not np.isfinite(zero):
+                    raise _no_candidate("M3", f"beta = exp(...) overflows for every gamma (x from {x.min():.3g} "
+                                        f"to {x.max():.3g}, loss from {y.min():.3g} to {y.max():.3g}); rescale x "
+                                        "or the loss (e.g. divide x by its largest value).")
+                values = np.full(grid.size, np.inf)
             q, v, ok = _polish_1d(profile, grid, values)
+            if q is None:  # only gamma = 0 can be represented
+                q, v = grid[0], np.inf
         gamma = np.exp(q)
-        zero = self._profile_g(x, y, np.array([0.0]))[2][0]
         at_floor = self.start is None or q <= grid[0]  # a local descent only reaches gamma = 0 from the edge
         if at_floor and zero <= v:  # the boundary gamma = 0 (then M3 is M1)
             gamma = 0.0
@@ -657,7 +725,12 @@ class M4(ScalingLaw):
         return self._profile(np.log(x), y, e.ravel(), e0.ravel())[3].reshape(shape)
 
     def _profile(self, logx, y, e, e0):
-        """Exact (log beta, c, alpha) and the loss for batches of (eps_inf, eps0)."""
+        """Exact (log beta, c, alpha) and the loss for batches of (eps_inf, eps0); the loss is inf where
+        beta = exp(log beta) cannot be represented."""
+        a, c, alpha, mse = _in_chunks(lambda ee, ee0: self._profile_rows(logx, y, ee, ee0), logx.size, e, e0)
+        return a, c, alpha, np.where(np.abs(a) < _LOG_COEF_MAX, mse, np.inf)
+
+    def _profile_rows(self, logx, y, e, e0):
         lhs = np.log(y[None, :] - e[:, None])
         log_gap0 = np.log(e0[:, None] - y[None, :])
         if self.alpha is None:
@@ -684,6 +757,8 @@ class M4(ScalingLaw):
             def batch(z):
                 return self._profile(logx, y, to_e(z[:, 0]), np.full(len(z), e0))[3]
 
+            if not np.any(np.isfinite(values)):
+                raise self._unrepresentable(y)
             if self.search == "global" and self.start is None:
                 s, _, ok = _polish_1d(profile, grid, values)
             else:
@@ -720,6 +795,8 @@ class M4(ScalingLaw):
                 best, _, ok = _walk_downhill(batch, [_released_start(min_y, s_grid), t0], bounds)
             else:
                 values = self._profile(logx, y, to_e(S.ravel()), max_y + np.exp(T.ravel()))[3].reshape(S.shape)
+                if not np.any(np.isfinite(values)):
+                    raise self._unrepresentable(y)
                 best, best_v, ok = None, np.inf, True
                 for i, j in _local_minima(values, _N_POLISH):
                     z, v, success = _descend(profile, [S[i, j], T[i, j]], bounds)
@@ -731,6 +808,21 @@ class M4(ScalingLaw):
             e = float(to_e(s))
         a, c, alpha, _ = self._profile(logx, y, np.array([e]), np.array([e0]))
         return {"beta": np.exp(a[0]), "c": c[0], "eps_inf": e, "eps0": e0, "alpha": alpha[0]}, ok
+
+    def _unrepresentable(self, y) -> ValueError:
+        """The error when every candidate's beta = exp(log beta) overflows or underflows."""
+        why = (f"for every eps_inf{' and eps0' if self.learn_eps0 else ''} searched, the Eq. 4 solution has a beta "
+               "beyond floating point (exp(log beta) overflows or underflows)")
+        if self.learn_eps0 and y.max() < 100 * EPS0_MARGIN:
+            why += (f". The losses are tiny (largest {y.max():.3g}) while this search keeps eps0 at least "
+                    f"{EPS0_MARGIN:g} above them, so log(eps0 - loss) hardly varies and alpha is not identified; "
+                    "fit M4 with the sound estimator (scale-invariant), fix eps0, or rescale the loss")
+        return _no_candidate("M4", why + ".")
+
+    def _range_message(self):
+        p = self.params_
+        return (f"some losses lie outside this M4 fit's range (at or below eps_inf = {p['eps_inf']:g}, or at or "
+                f"above eps0 = {p['eps0']:g}), so its log loss is undefined there.")
 
     def _predict(self, x):
         p = self.params_
