@@ -39,7 +39,7 @@ from .data import LearningCurve
 from .evaluate import DOMAIN_ORDER, ESTIMATORS, run_benchmark
 from .laws import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 
-__all__ = ["FRACTIONS", "REACH_RTOL", "RELEASED_START_LAWS", "truncated_curve",
+__all__ = ["FRACTIONS", "REACH_RTOL", "RELEASED_START_LAWS", "ESTIMATOR_KINDS", "truncated_curve",
            "sample_curves", "less_data_study", "failure_counts", "common_curve_rows", "median_rmse",
            "start_study", "start_spread", "start_summary"]
 
@@ -56,6 +56,9 @@ _REACH_ATOL = 1e-12
 RELEASED_START_LAWS = ("M2", "M4")
 # The kinds of fit of a start study that are not extra estimators.
 _START_KINDS = ("global", "released", "random")
+#: The ``kind`` of a start study's rows fitted by another estimator ("released" is taken by the
+#: descent from the released code's *start*, so the released code's own fit is "released_code").
+ESTIMATOR_KINDS = {"sound": "sound", "released": "released_code"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,7 +308,8 @@ def _start_rows(job) -> list[dict]:
             for how in estimators:
                 if law in PAPER_LAWS:
                     score = known.get((how, law)) or _fit_and_score(curve, (law,), how)[law]
-                    rows.append({**base, "kind": how, "start": -1, "start_point": None, **score})
+                    rows.append({**base, "kind": ESTIMATOR_KINDS[how], "start": -1, "start_point": None,
+                                 **score})
             template = law_for_domain(law, curve.domain)
             rng = _rng_for(seed, curve, law)
             n = n_starts if template.searched_params else 1
@@ -329,12 +333,12 @@ def start_study(curves: Iterable[LearningCurve], laws: Sequence[str], n_starts: 
 
     The global search and the descents minimise the law's own loss: the paper's Eq. 4 for M2 and M4
     (Eq. 5 for M3), the Huber loss for the Chinchilla-style fit, a squared log error for M1 and BNSL.
-    ``estimators`` (names of :data:`scaling.evaluate.ESTIMATORS` other than "global", e.g.
-    ``("sound", "released")``) adds one row per paper law (M1-M4) and curve, of that ``kind``: the law
-    fitted by that estimator, to compare with the starts.
+    ``estimators`` (``"sound"`` and/or ``"released"``) adds one row per paper law (M1-M4) and curve:
+    the law fitted by that estimator, of ``kind`` :data:`ESTIMATOR_KINDS` ``[estimator]`` ("sound",
+    "released_code"), to compare with the starts.
 
     One row per fit: domain, task, model, curve, law, kind ("global", "random", "released" for the
-    released code's *start*, or an estimator's name), start (0.. for random starts, else -1),
+    released code's *start*, "sound", "released_code"), start (0.. for random starts, else -1),
     start_point (the dict given to the law; None otherwise), train_loss (the minimised objective, as
     in :func:`less_data_study`), rmse, error.  Laws without searched parameters (M1) have a single
     possible start, so they get one "random" row.
@@ -350,6 +354,9 @@ def start_study(curves: Iterable[LearningCurve], laws: Sequence[str], n_starts: 
     estimators = tuple(dict.fromkeys(_check_estimator(e) for e in estimators))
     if "global" in estimators:
         raise ValueError("the global search is always in the study; list only other estimators.")
+    if set(estimators) - set(ESTIMATOR_KINDS):
+        raise ValueError(f"estimators may hold {tuple(ESTIMATOR_KINDS)}; 'local' is the released start, "
+                         "which the study runs for released_laws anyway.")
     released = {resolve_law_name(name) for name in released_laws}
     known = _global_lookup(global_fits)
     bar = _Progress(len(curves), "start fits (curves)", progress, stream)

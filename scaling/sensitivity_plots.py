@@ -19,6 +19,12 @@ __all__ = ["law_colors", "plot_fraction_medians", "plot_start_ratios"]
 _CB = sns.color_palette("colorblind")
 # Laws without a colour in plotting.LAW_COLORS (laws registered later than the book's six).
 _SPARE = (_CB[9], _CB[6], "black")
+# How the fits of a start study that are not random starts are marked (kind -> scatter style).
+_MARKED_KINDS = {
+    "released": dict(marker="x", color="black", linewidths=1.0, label="released start"),
+    "sound": dict(marker="D", facecolors="none", edgecolors="black", linewidths=0.9, label="fit on log loss"),
+    "released_code": dict(marker="+", color="0.35", linewidths=1.0, label="released code"),
+}
 
 
 def law_colors(laws: Sequence[str]) -> dict:
@@ -98,7 +104,9 @@ def plot_start_ratios(starts: pd.DataFrame, *, ncols: int = 2, panel_size=(4.6, 
                       floor: float = 1e-2):
     """One panel per domain: for every successful random start, its extrapolation RMSE divided by the
     global fit's on the same curve (log scale; 1 = same answer), one jittered column per law.
-    The released start (M2, M4) is a black cross.  Ratios below ``floor`` are drawn at ``floor``.
+    The released start (M2, M4) is a black cross; the fits of other estimators in the study (kind
+    "sound", "released_code") are an open diamond and a plus.  Ratios below ``floor`` are drawn
+    at ``floor``.
 
     ``starts`` is the output of :func:`scaling.sensitivity.start_study`.
     """
@@ -127,10 +135,10 @@ def plot_start_ratios(starts: pd.DataFrame, *, ncols: int = 2, panel_size=(4.6, 
             rand = sel & (ok.kind == "random")
             ax.scatter(k + rng.uniform(-0.28, 0.28, rand.sum()), ratio[rand], s=9, alpha=0.55,
                        color=colors[law], linewidths=0)
-            rel = sel & (ok.kind == "released")
-            if rel.any():
-                ax.scatter(k + rng.uniform(-0.1, 0.1, rel.sum()), ratio[rel], s=22, marker="x", color="black",
-                           linewidths=1.0, label="released start", zorder=3)
+            for kind, style in _MARKED_KINDS.items():
+                mark = sel & (ok.kind == kind)
+                if mark.any():
+                    ax.scatter(k + rng.uniform(-0.1, 0.1, mark.sum()), ratio[mark], s=22, zorder=3, **style)
         ax.axhline(1.0, color="0.3", lw=0.8, ls="--")
         _log_y(ax)
         ax.set_xticks(range(len(laws)))
@@ -138,12 +146,11 @@ def plot_start_ratios(starts: pd.DataFrame, *, ncols: int = 2, panel_size=(4.6, 
         ax.set_title(domain)
         if i % ncols == 0:
             ax.set_ylabel("RMSE ratio, start / global")
-    handles, labels = flat[0].get_legend_handles_labels()
-    for ax in flat[1:n]:
+    legend = {}
+    for ax in flat[:n]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    if handles:
-        fig.legend(handles[:1], labels[:1], loc="outside upper center", frameon=False, fontsize="small")
+            legend.setdefault(lab, h)
+    if legend:
+        fig.legend(list(legend.values()), list(legend), loc="outside upper center", ncol=len(legend),
+                   frameon=False, fontsize="small")
     return fig

@@ -304,3 +304,13 @@ def test_start_study_adds_estimator_fits_of_the_paper_laws(two_curves, sound_stu
     assert summary.loc[(curves[0].domain, "M2"), "sound_median_ratio"] == pytest.approx(m2.sound_rmse / m2.global_rmse)
     with pytest.raises(ValueError, match="always in the study"):
         sens.start_study(curves, ["M2"], estimators=("global",))
+
+
+def test_start_study_names_the_released_codes_fit_apart_from_the_released_start(two_curves):
+    starts = sens.start_study(two_curves[:1], ["M4"], n_starts=1, seed=0, estimators=("released",))
+    assert set(starts.kind) == {"global", "released", "released_code", "random"}
+    spread = sens.start_spread(starts)
+    assert "released_code_rmse" in spread and np.isfinite(spread.released_code_rmse).all()
+    assert "released_code_median_ratio" in sens.start_summary(spread, n_boot=10)
+    with pytest.raises(ValueError, match="released start"):
+        sens.start_study(two_curves[:1], ["M4"], estimators=("local",))
