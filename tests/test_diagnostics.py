@@ -1,0 +1,125 @@
+"""scaling.diagnostics: every finding triggered by a curve built to trigger it, and the bound hits it now owns."""
+
+import numpy as np
+import pytest
+
+from scaling.bnsl import BNSL
+from scaling.chinchilla import Chinchilla
+from scaling.diagnostics import CODES, bound_hits, diagnose
+from scaling.laws import M1, M2, M3, M4
+from scaling.sound import fit_sound
+from scaling.userfit import fit_user_curve
+
+X = np.geomspace(1e3, 1e6, 15)
+POWER = 3.0 * X**-0.2  # a pure power law: M1 exactly
+
+
+def found(findings):
+    return [(f["code"], f.get("parameter")) for f in findings]
+
+
+@pytest.mark.parametrize("law", [M2(), M4(eps0=1.0), M3()], ids=["M2", "M4", "M3"])
+def test_a_law_on_a_pure_power_law_reduces_to_m1(law):
+    law.fit(X, POWER)  # the paper's Eq. 4/5: its minimum sits on the boundary where the law is M1
+    codes = [c for c, _ in found(diagnose(law, X, POWER))]
+    assert codes == ["reduces-to-M1"]
+
+
+def test_m4_without_its_bend_is_m2():
+    y = 0.3 + 3.0 * X**-0.4  # an M2 curve: the sound M4 fit sets alpha = 0, keeps eps_inf
+    law = fit_sound(M4(eps0=2.0), X, y)
+    assert found(diagnose(law, X, y, estimator="sound")) == [("reduces-to-M2", "alpha")]
+
+
+def test_bnsl_without_a_break_and_chinchilla_without_a_plateau_are_m1():
+    bnsl = BNSL().fit(X, POWER)
+    codes = [c for c, _ in found(diagnose(bnsl, X, POWER))]
+    assert codes == ["reduces-to-M1"]  # and no "break-at-edge": a break without effect has no position
+    chin = Chinchilla.from_params(beta=3.0, c=-0.2, eps_inf=1e-12)
+    assert found(diagnose(chin, X, POWER))[0] == ("reduces-to-M1", "eps_inf")
+
+
+def test_plateau_above_a_held_out_loss():
+    x_fit = np.geomspace(1e3, 1e5, 10)
+    y_fit = 0.5 + 2.0 * x_fit**-0.5  # levels off at 0.5 ...
+    x_test = np.geomspace(2e5, 1e6, 4)
+    y_test = np.full(4, 0.3)  # ... but the held-out points go lower
+    law = fit_sound(M2(), x_fit, y_fit)
+    assert found(diagnose(law, x_fit, y_fit, x_test, y_test, estimator="sound")) == [("plateau-above-data", "eps_inf")]
+    assert diagnose(law, x_fit, y_fit, estimator="sound") == []  # without the held-out points nothing is wrong
+
+
+def test_plateau_at_the_smallest_fitted_loss():
+    law = M2.from_params(beta=2.0, c=-0.5, eps_inf=float(POWER.min()))
+    assert ("plateau-above-data", "eps_inf") in found(diagnose(law, X, POWER))
+
+
+def test_extreme_exponent_alpha_and_coefficient():
+    rng = np.random.default_rng(0)
+    steep = 1e5 * X**-12.0 * np.exp(rng.normal(0, 0.01, X.size))  # 12 decades of loss per decade of x
+    assert found(diagnose(M1().fit(X, steep), X, steep)) == [("extreme-parameter", "c")]
+    m4 = M4.from_params(beta=1e150, c=-0.3, eps_inf=0.01, eps0=1.0, alpha=40.0)
+    y = m4.predict(X)
+    hits = found(diagnose(m4, X, y))
+    assert ("extreme-parameter", "alpha") in hits and ("extreme-parameter", "beta") in hits
+    message = next(f["message"] for f in diagnose(m4, X, y) if f.get("parameter") == "alpha")
+    assert "alpha = 40" in message
+
+
+def test_non_finite_parameters_are_reported_alone():
+    law = M1.from_params(beta=1.0, c=-0.5)
+    law.params_["beta"] = float("inf")
+    assert found(diagnose(law, X, POWER)) == [("extreme-parameter", "beta")]
+
+
+def test_bnsl_break_at_the_edge_of_the_data():
+    x = np.geomspace(1e3, 1e6, 12)
+    # a power law that turns down sharply after the second largest x: one point shows the break
+    y = np.where(x < x[-2] * 0.999, 3 * x**-0.2, 3 * x[-2]**-0.2 * (x / x[-2])**-1.5)
+    law = BNSL().fit(x, y)
+    assert ("break-at-edge", "d1") in found(diagnose(law, x, y))
+
+
+def test_on_constraint_flat_curve():
+    y = 0.5 * np.linspace(1.0, 1.05, X.size)  # rising: the exponent stays at its bound c = 0
+    assert found(diagnose(M1().fit(X, y), X, y)) == [("on-constraint", "c")]
+
+
+def test_wide_interval_from_intervals_and_from_a_bootstrap():
+    law = M1().fit(X, POWER)
+    got = found(diagnose(law, X, POWER, intervals={"c": (-0.21, -0.19), "d1": (1e3, 1e7), "eps_inf": (0.0, 2.0)}))
+    assert got == [("wide-interval", "d1"), ("wide-interval", "eps_inf")]
+    rng = np.random.default_rng(0)
+    x = np.geomspace(1e3, 1e5, 8)
+    y = (0.2 + 3 * x**-0.3) * np.exp(rng.normal(0, 0.03, 8))  # 8 noisy points cannot pin M4's alpha
+    fit = fit_user_curve(x, y, laws="M4", n_boot=50).fits["M4"]
+    assert ("wide-interval", "alpha") in found(fit.diagnostics)
+
+
+def test_not_converged():
+    law = M1().fit(X, POWER)
+    law.converged_ = False
+    assert [c for c, _ in found(diagnose(law, X, POWER))] == ["not-converged"]
+
+
+def test_codes_come_from_the_documented_set_on_random_curves():
+    rng = np.random.default_rng(7)
+    for _ in range(4):
+        x = np.geomspace(10 ** rng.uniform(0, 6), 10 ** rng.uniform(7, 10), 12)
+        y = (rng.uniform(0, 1) + 10 ** rng.uniform(0, 2) * x ** -rng.uniform(0.05, 0.8)) * np.exp(
+            rng.normal(0, 0.05, x.size))
+        res = fit_user_curve(x, y, holdout=0.25, n_boot=10, seed=1)
+        for fit in res.fits.values():
+            for f in fit.diagnostics:
+                assert f["code"] in CODES and f["message"]
+
+
+def test_bound_hits_live_in_diagnostics():
+    law = M2().fit(X, POWER)
+    assert bound_hits(law, X, POWER) == ["eps_inf=0"]
+    m4 = M4(eps0=1.0, learn_eps0=True).fit(X, POWER)
+    assert "eps_inf=0" in bound_hits(m4, X, POWER) and "alpha=0" in bound_hits(m4, X, POWER)
+    # the sound estimator learns eps0 in a relative interval: its bounds are judged there
+    sound = fit_sound(M4(eps0=1.0, learn_eps0=True), X, 0.3 + 3.0 * X**-0.4)
+    hits = bound_hits(sound, X, 0.3 + 3.0 * X**-0.4, estimator="sound")
+    assert all(h in ("alpha=0", "eps0=max(loss)+margin", "eps0=eps0_max", "alpha=50") for h in hits)
