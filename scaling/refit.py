@@ -12,8 +12,16 @@ loss; for M1 and M3 it is also Eq. 4/5), the Chinchilla-style fit on its Huber l
 
 What a warm start cannot do: jump to a distant basin that the full search would find for some
 resample. The second start covers the one alternative that matters most for these laws (a plateau
-or none); ``python -m scaling fit --boot-search full`` refits every resample with the law's full
-search instead, to check.
+or none), and BNSL, whose break position is what a warm start knows least, gets two more starts with
+the break at a quarter and three quarters of the x range drawn. Each refit runs at most
+:data:`REFIT_MAX_ITER` iterations and stops early when it crawls (:data:`STALL`). Measured on a
+40-point curve with an irreducible term and 1% noise (200 resamples): the 90% intervals of the
+predictions at 10x and 100x the data agree with those of full refits to the third digit for M1, M2,
+M4 and Chinchilla; BNSL's are up to a fifth narrower at the top, and on a third of the resamples
+either refit ends lower than the other (neither search is global for BNSL). The refits take about a
+second for all six laws, against about 25 s for full refits.
+``python -m scaling fit --boot-search full`` refits every resample with the law's full search
+instead, to check.
 
 Constraints follow each law's own fit, recomputed per resample (``eps_inf`` and BNSL's ``a`` below
 the smallest loss *drawn*, BNSL's break inside the x range drawn, a learned ``eps0`` relative to the
@@ -33,9 +41,9 @@ __all__ = ["warm_refits", "bootstrap_weights", "batch_predictor", "REFIT_MAX_ITE
 
 #: Iterations per refit (the bootstrap's refits start next to their answer).
 REFIT_MAX_ITER = 200
-#: A refit also stops once its objective fell by less than 1e-6 (relative) over 20 iterations: a crawl
+#: A refit also stops once its objective fell by less than 1e-4 (relative) over 10 iterations: a crawl
 #: along a flat valley (BNSL's break when the bend is weak), where the parameters move but the fit does not.
-STALL = (20, 1e-6)
+STALL = (10, 1e-4)
 # Rows per call of the solver, so that (rows, points, parameters) arrays stay small for long curves.
 _CELLS = 1 << 21
 _GAP_FLOOR = 1e-9

@@ -66,8 +66,9 @@ Bootstrap (``n_boot=N``, ``level``, ``seed``, ``boot_search``, ``workers``)
     a second. On a 40-point test curve its intervals matched those of full refits for M1-M4 and
     Chinchilla and were somewhat narrower for BNSL, whose many local optima a warm start explores
     less. ``boot_search="full"``, and the ``eq4`` and ``released`` fits of M1-M4, rerun each law's
-    whole fit on every resample. Either way the work is spread over ``workers`` processes
-    (default: the usable cores, at most 4); the results do not depend on their number.
+    whole fit on every resample. Either way the work is spread over ``workers`` forked processes
+    (default: the usable cores, at most 4; in a process that runs other Python threads, such as a
+    notebook kernel, it stays in-process); the results do not depend on their number.
 
     What the intervals capture: the noise of the measured points, treating them as
     exchangeable draws around the law. What they do not capture: the law being the wrong shape
@@ -613,7 +614,12 @@ def _boot_task(task) -> dict:
 
             law = make_law(name, eps0, eps0_max)
             law.params_ = dict(main_params)
-            got, why = warm_refits(law, x, y, bootstrap_weights(indices, x.size))
+            got, why = [], []
+            step = max(1, (1 << 22) // max(1, x.size))  # weights of at most ~4M cells at a time (long curves)
+            for s in range(0, B, step):
+                g, w = warm_refits(law, x, y, bootstrap_weights(indices[s:s + step], x.size))
+                got += g
+                why += w
             ok = [b for b in range(B) if got[b] is not None]
             if ok:
                 preds[ok] = batch_predictor(law, x, y, [got[b] for b in ok])(at)
@@ -650,7 +656,12 @@ def _run_tasks(tasks, workers: int, on_done):
     results = [None] * len(tasks)
     import multiprocessing
 
-    use_pool = workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    import threading
+
+    # Forked workers: only from a process without other Python threads (a notebook kernel has some, and
+    # forking them is unsafe), and only where fork exists; otherwise the tasks run here, one by one.
+    use_pool = (workers > 1 and len(tasks) > 1 and "fork" in multiprocessing.get_all_start_methods()
+                and threading.active_count() == 1)
     if not use_pool:
         for i, task in enumerate(tasks):
             results[i] = _boot_task(task)
