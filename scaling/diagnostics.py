@@ -29,8 +29,9 @@ where one parameter is at fault), with CODE one of :data:`CODES`:
     that is a reduction).
 ``on-constraint``
     Another parameter ended on one of the estimator's constraints (``c = 0``: no improvement with
-    x; a learned ``eps0`` at either end of its interval; ``alpha`` at the sound fit's cap; BNSL's
-    ``c0 = 0`` or its bend width ``f1`` at a bound).
+    x; ``eps_inf`` or BNSL's ``a`` at 0 without the law reducing; a learned ``eps0`` at either end of
+    its interval; ``alpha`` at the sound fit's cap; BNSL's ``c0 = 0`` or its bend width ``f1`` at a
+    bound).
 ``wide-interval``
     A bootstrap interval (``intervals``: name -> (lower, upper)) spans two orders of magnitude or
     more, or includes zero for a quantity that is not zero: the data do not determine it.
@@ -55,7 +56,8 @@ CODES = ("reduces-to-M1", "reduces-to-M2", "plateau-above-data", "extreme-parame
 #: A term whose largest effect on the fitted log losses is below this is "zero" (a reduction).
 NEGLIGIBLE = 1e-6
 #: Thresholds of "extreme magnitude".
-EXTREME = {"exponent": 10.0, "alpha": 10.0, "eps0_over_max_loss": 1e3, "gamma_x_min": 1e6, "log10_coefficient": 100.0}
+EXTREME = {"exponent": 10.0, "alpha": 10.0, "eps0_over_max_loss": 1e3, "gamma_x_min": 1e6,
+           "log10_coefficient": 100.0}
 #: An interval whose ends differ by this factor or more "spans orders of magnitude".
 WIDE_RATIO = 100.0
 # Relative tolerance for "a parameter ended on its constraint".
@@ -218,7 +220,8 @@ def _extremes(law, p, x, y) -> list[dict]:
     if "alpha" in p and p["alpha"] > EXTREME["alpha"]:
         out.append(_finding("extreme-parameter", f"alpha = {p['alpha']:.4g} is extreme (above "
                             f"{EXTREME['alpha']:g}): M4's bend has become a near step.", "alpha", p["alpha"]))
-    if law.name == "M4" and getattr(law, "learn_eps0", False) and p["eps0"] > EXTREME["eps0_over_max_loss"] * np.max(y):
+    learned = getattr(law, "learn_eps0", False)
+    if law.name == "M4" and learned and p["eps0"] > EXTREME["eps0_over_max_loss"] * np.max(y):
         out.append(_finding("extreme-parameter", f"eps0 = {p['eps0']:.4g} is {p['eps0'] / np.max(y):.3g} times the "
                             "largest loss: M4's bend towards eps0 cannot show in the data.", "eps0", p["eps0"]))
     if law.name == "M3" and p["gamma"] * float(np.min(x)) > EXTREME["gamma_x_min"]:
@@ -245,19 +248,25 @@ def _break_edge(law, p, x) -> list[dict]:
     return []
 
 
-_COVERED = {"eps_inf=0", "alpha=0", "gamma=0", "a=0", "eps_inf=min(loss)", "a=min(loss)", "d1 at the data's edge"}
+# Constraint hits that another finding already reports: the plateau at the data and the break at its edge
+# always; a limit or exponent at 0 when the law reduced to a simpler one.
+_ALWAYS_COVERED = {"eps_inf=min(loss)", "a=min(loss)", "d1 at the data's edge"}
+_REDUCTION_HITS = {"eps_inf=0", "alpha=0", "gamma=0", "a=0"}
+_HIT_TEXT = {"c=0": "the exponent c is 0: the law predicts no improvement with x",
+             "c0=0": "BNSL's first exponent c0 is 0: flat before the break",
+             "eps_inf=0": "eps_inf sits at 0: no irreducible loss",
+             "a=0": "BNSL's limit a sits at 0: no irreducible loss",
+             "eps0=max(loss)+margin": "the learned eps0 sits at its lower bound, just above the largest loss",
+             "eps0=eps0_max": "the learned eps0 sits at its upper bound"}
 
 
-def _constraints(law, hits) -> list[dict]:
+def _constraints(law, hits, reduced: bool) -> list[dict]:
     out = []
     for hit in hits:
-        if hit in _COVERED:  # reported as a reduction, a plateau or a break at the edge
+        if hit in _ALWAYS_COVERED or (reduced and hit in _REDUCTION_HITS):
             continue
         name = hit.split("=")[0].split(" ")[0]
-        what = {"c=0": "the exponent c is 0: the law predicts no improvement with x",
-                "c0=0": "BNSL's first exponent c0 is 0: flat before the break",
-                "eps0=max(loss)+margin": "the learned eps0 sits at its lower bound, just above the largest loss",
-                "eps0=eps0_max": "the learned eps0 sits at its upper bound"}.get(hit, f"{hit} is on a constraint")
+        what = _HIT_TEXT.get(hit, f"{hit} is on a constraint")
         out.append(_finding("on-constraint", f"{what} ({hit}).", name, law.params_.get(name)))
     return out
 
@@ -287,7 +296,8 @@ def _wide(intervals) -> list[dict]:
                                 "data do not determine it.", name, hi))
         elif a > 0 and b / a >= WIDE_RATIO:
             out.append(_finding("wide-interval", f"the interval of {name}, [{lo:.4g}, {hi:.4g}], spans "
-                                f"{math.log10(b / a):.1f} orders of magnitude: the data do not determine it.", name, hi))
+                                f"{math.log10(b / a):.1f} orders of magnitude: the data do not determine it.",
+                                name, hi))
     return out
 
 
@@ -310,7 +320,7 @@ def diagnose(law, x_fit, y_fit, x_test=None, y_test=None, intervals=None, estima
     # a BNSL without a break has no break position to judge
     edge = [] if law.name == "BNSL" and reduced else _break_edge(law, p, x)
     found = reduced + _plateau(law, p, y, y_test) + found + edge
-    found += _constraints(law, bound_hits(law, x, y, estimator)) + _bnsl_width(law, p, x)
+    found += _constraints(law, bound_hits(law, x, y, estimator), bool(reduced)) + _bnsl_width(law, p, x)
     found += _wide(intervals)
     if getattr(law, "converged_", None) is False:
         found.append(_finding("not-converged", "the optimiser did not report convergence; the parameters may be "

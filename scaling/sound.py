@@ -501,8 +501,8 @@ def _fit_normalised(setup, x, y, robust):
     if x.size > SUBSAMPLE:  # start on a subsample, finish on every point
         idx = _subsample(x, y, SUBSAMPLE)
         theta, _ = _fit_points(setup, x[idx], yn[idx], lo, hi, robust, solve_batch)
-        out, _, conv, _ = solve_batch(setup.model(x), theta[None, :], lo, hi, np.log(yn), loss=robust, max_iter=MAX_ITER,
-                                      project=setup.projection())
+        out, _, conv, _ = solve_batch(setup.model(x), theta[None, :], lo, hi, np.log(yn), loss=robust,
+                                      max_iter=MAX_ITER, project=setup.projection())
         return out[0], bool(conv[0])
     return _fit_points(setup, x, yn, lo, hi, robust, solve_batch)
 
@@ -510,8 +510,8 @@ def _fit_normalised(setup, x, y, robust):
 def _fit_points(setup, x, yn, lo, hi, robust, solve_batch):
     L = setup.L_of(x)
     starts = _starts(setup, L, yn)
-    theta, cost, conv, _ = solve_batch(setup.model(x), starts, lo, hi, np.log(yn), loss=robust, max_iter=MAX_ITER,
-                                       project=setup.projection())
+    theta, cost, conv, _ = solve_batch(setup.model(x), starts, lo, hi, np.log(yn), loss=robust,
+                                       max_iter=MAX_ITER, project=setup.projection())
     if not np.any(np.isfinite(cost)):
         raise ValueError(f"the sound {setup.law.name} fit failed on every start; check the curve for extreme values.")
     best = int(np.argmin(cost))

@@ -123,3 +123,9 @@ def test_bound_hits_live_in_diagnostics():
     sound = fit_sound(M4(eps0=1.0, learn_eps0=True), X, 0.3 + 3.0 * X**-0.4)
     hits = bound_hits(sound, X, 0.3 + 3.0 * X**-0.4, estimator="sound")
     assert all(h in ("alpha=0", "eps0=max(loss)+margin", "eps0=eps0_max", "alpha=50") for h in hits)
+
+
+def test_a_limit_at_zero_without_a_reduction_is_on_its_constraint():
+    m4 = M4.from_params(beta=5.0, c=-0.3, eps_inf=0.0, eps0=1.0, alpha=0.5)  # bends, but no plateau
+    y = m4.predict(X)
+    assert found(diagnose(m4, X, y)) == [("on-constraint", "eps_inf")]
