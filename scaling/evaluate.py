@@ -57,6 +57,9 @@ def rmse_standard_error(y_true, y_pred) -> float:
 def fit_curve(curve, law: str, keep_predictions: bool = False, sound: bool = False, **settings) -> dict:
     """Fit one law (configured for the curve's domain) on the fit part; score it on the held-out part.
 
+    ``sound=True`` fits M1-M4 with :func:`scaling.sound.fit_sound` (log loss) instead of the global
+    minimum of Eq. 4/5.
+
     Returns a flat dict: rmse, se, fit_seconds, converged, train_loss,
     objective (what the optimiser minimised: ``objective_``), the parameters, and ``error`` (the message of a failed fit, else "").  With
     ``keep_predictions``, ``pred`` holds the predicted loss at each held-out
@@ -73,9 +76,7 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, sound: bool = Fal
             from .sound import fit_sound
 
             fitted = fit_sound(fitted, curve.x_fit, curve.loss_fit)
-        elif sound:  # BNSL and the Chinchilla-style fit already minimise a loss on log predictions
-            fitted = fitted.fit(curve.x_fit, curve.loss_fit)
-        else:
+        else:  # (BNSL and the Chinchilla-style fit already minimise a loss on log predictions)
             fitted = fitted.fit(curve.x_fit, curve.loss_fit)
         pred = fitted.predict(curve.x_test)
         rmse = extrapolation_rmse(curve.loss_test, pred)
