@@ -403,6 +403,19 @@ def _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, lr, new
 # ---------------------------------------------------------------------------------------------
 
 @njit(cache=True, nogil=True)
+def _round_walk(it, y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, lr, gd_iterations, gd_epochs, newton_lr,
+                newton_steps, guard_h, fast, F, G, m, rho):
+    """The walk of outer round ``it``: gradient steps for the first ``gd_iterations`` rounds, then Newton."""
+    newton = it >= gd_iterations
+    steps = newton_steps if newton else gd_epochs
+    step_lr = newton_lr if newton else lr
+    if fast:
+        return _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, step_lr, newton, guard_h,
+                          _HARMONIC[:m], F, G, m, rho)
+    return _walk_literal(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, has_e0, steps, step_lr, newton, guard_h)
+
+
+@njit(cache=True, nogil=True)
 def m2_fit(x, y, lr, gd_iterations, gd_epochs, newton_lr, newton_steps, tol, max_iterations,
            lo_bound, stop_after, fast, m, rho):
     """The released M2. Returns (log beta, c, eps_inf, n_iter, converged)."""
@@ -416,7 +429,6 @@ def m2_fit(x, y, lr, gd_iterations, gd_epochs, newton_lr, newton_steps, tol, max
     lf = np.empty(n)
     F = np.zeros((m, m))
     G = np.zeros((m, m))
-    H = _HARMONIC[:m].copy()
     beta_prev = 1.0
     la = 0.0
     c = 0.0
@@ -428,14 +440,8 @@ def m2_fit(x, y, lr, gd_iterations, gd_epochs, newton_lr, newton_steps, tol, max
         la, c = ols_line(logx, b)
         for i in range(n):
             lf[i] = la + c * logx[i]
-        newton = it >= gd_iterations
-        steps = newton_steps if newton else gd_epochs
-        step_lr = newton_lr if newton else lr
-        if fast:
-            e, _ = _walk_fast(y, lf, 0.0, e, 0.0, lo_e, hi_e, 0.0, 0.0, False, steps, step_lr, newton, 0.0,
-                              H, F, G, m, rho)
-        else:
-            e, _ = _walk_literal(y, lf, 0.0, e, 0.0, lo_e, hi_e, 0.0, 0.0, False, steps, step_lr, newton, 0.0)
+        e, _ = _round_walk(it, y, lf, 0.0, e, 0.0, lo_e, hi_e, 0.0, 0.0, False, lr, gd_iterations, gd_epochs,
+                           newton_lr, newton_steps, 0.0, fast, F, G, m, rho)
         beta = math.exp(la)
         stop = abs(beta - beta_prev) < tol and it > stop_after
         it += 1
@@ -479,7 +485,6 @@ def m4_fit(x, y, eps0_init, lo0, hi0, update_eps0, lr, gd_iterations, gd_epochs,
     lf = np.empty(n)
     F = np.zeros((m, m))
     G = np.zeros((m, m))
-    H = _HARMONIC[:m].copy()
     beta_prev = 1.0
     la = 0.0
     c = 0.0
@@ -505,15 +510,8 @@ def m4_fit(x, y, eps0_init, lo0, hi0, update_eps0, lr, gd_iterations, gd_epochs,
             lf[i] = la + c * logx[i]
             if not update_eps0:  # eps0 is a constant of the walk: fold its term into the line
                 lf[i] += alpha * math.log(e0 - y[i])
-        newton = it >= gd_iterations
-        steps = newton_steps if newton else gd_epochs
-        step_lr = newton_lr if newton else lr
-        if fast:
-            e, e0 = _walk_fast(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, update_eps0, steps, step_lr, newton,
-                               guard_h, H, F, G, m, rho)
-        else:
-            e, e0 = _walk_literal(y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, update_eps0, steps, step_lr,
-                                  newton, guard_h)
+        e, e0 = _round_walk(it, y, lf, alpha, e, e0, lo_e, hi_e, lo0, hi0, update_eps0, lr, gd_iterations,
+                            gd_epochs, newton_lr, newton_steps, guard_h, fast, F, G, m, rho)
         beta = math.exp(la)
         stop = abs(beta - beta_prev) < tol and it > stop_after
         it += 1
