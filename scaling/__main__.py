@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import importlib.util
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from .outputs import check_outputs, write_all
 
 # Figure 1 (bottom) of the paper, as reference data to print beside ours.
 PAPER_WIN_FRACTIONS = {
@@ -51,42 +51,6 @@ def _benchmark_inputs(args) -> list[Path]:
 
     folder = args.data_dir or (Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else cache_dir())
     return [Path(folder).expanduser() / name for name in SHA256]
-
-
-def _check_out(out: Path, inputs: list[Path]) -> str | None:
-    """Why ``out`` cannot be written, or None; checked before any work is done."""
-    if out.is_dir():
-        return f"--out {out} is a folder; give a file name."
-    target = out.resolve()
-    for path in inputs:
-        same = target == path.resolve() or (out.exists() and path.exists() and os.path.samefile(out, path))
-        if same:
-            return f"--out {out} is the input file {path}; writing there would overwrite it. Give another name."
-    parent = target.parent
-    while not parent.exists():  # missing folders are created at the end
-        parent = parent.parent
-    if not parent.is_dir():
-        return f"--out {out}: {parent} is not a folder."
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"--out {out}: no permission to write in {parent}."
-    return None
-
-
-def _write_atomically(frame, out: Path) -> None:
-    """Write ``frame`` as CSV to a temporary file beside ``out``, then rename it: never a partial file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            frame.to_csv(f, index=False)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _benchmark(argv) -> int:
@@ -142,7 +106,7 @@ def _benchmark(argv) -> int:
     if args.csv and args.data_dir:
         return _error("--csv and --data-dir exclude each other: --csv reads your files, --data-dir the paper's.")
     if args.out is not None:
-        problem = _check_out(args.out, _benchmark_inputs(args))
+        problem = check_outputs({"--out": args.out}, _benchmark_inputs(args))
         if problem:
             return _error(problem)
     keep = args.keep_duplicates or (estimator == "released" and not args.drop_duplicates)
@@ -199,7 +163,7 @@ def _benchmark(argv) -> int:
                                           for law, r in per_law.iterrows()))
     if args.out:
         try:
-            _write_atomically(res, args.out)
+            write_all({args.out: lambda path: res.to_csv(path, index=False)})
         except OSError as exc:
             return _error(f"could not write {args.out}: {exc}")
         print(f"wrote {len(res)} rows to {args.out}")

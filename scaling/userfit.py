@@ -91,7 +91,6 @@ Speed (``--bench``)
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import math
@@ -106,6 +105,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from . import outputs as _outputs
 from .diagnostics import bound_hits, diagnose
 from .evaluate import extrapolation_rmse, rmse_standard_error
 from .laws import EPS0_MARGIN, LAWS, PAPER_LAWS, ScalingLaw, resolve_law_name
@@ -1100,69 +1100,18 @@ _PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff",
                  "svgz")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if a.resolve() == b.resolve():
-            return True
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def check_outputs(outputs: dict[str, Path], inputs: list[Path]) -> str | None:
-    """Why the requested output files cannot be written (checked before any work), or None.
-
-    ``outputs`` maps an option (``--out``) to its path. Refused: a path that is an input file (also
-    through a symlink or a hard link), a folder, two options naming the same file, a folder that
-    cannot be written to, and a plot whose extension names no image format.
-    """
-    items = list(outputs.items())
-    for option, path in items:
-        for src in inputs:
-            if _same_file(path, src):
-                return (f"{option} {path} is the input file {src}; writing there would overwrite your data. "
-                        "Give another name.")
-        if path.is_dir():
-            return f"{option} {path} is a folder; give a file name."
-        parent = path.resolve().parent
-        while not parent.exists():  # missing folders are created at the end
-            parent = parent.parent
-        if not parent.is_dir():
-            return f"{option} {path}: {parent} is not a folder."
-        if not os.access(parent, os.W_OK | os.X_OK):
-            return f"{option} {path}: no permission to write in {parent}."
-    for i, (option, path) in enumerate(items):
-        for other, path2 in items[i + 1:]:
-            if _same_file(path, path2):
-                return f"{option} and {other} both name {path}; give two different files."
+    """Why the requested output files cannot be written (checked before any work), or None:
+    :func:`scaling.outputs.check_outputs`, and a plot whose extension names no image format."""
+    problem = _outputs.check_outputs(outputs, inputs)
+    if problem:
+        return problem
     if "--plot" in outputs:
         ext = outputs["--plot"].suffix.lower().lstrip(".")
         if ext not in _PLOT_FORMATS:
             return (f"could not write --plot {outputs['--plot']}: unknown image format {ext!r} (from the file "
                     "extension); use .png, .pdf or .svg.")
     return None
-
-
-def _write_all(writers: dict[Path, Callable[[Path], None]]) -> None:
-    """Write every output to a temporary file beside it, then rename them all; on any failure none is kept."""
-    temps = []
-    try:
-        for path, write in writers.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-            os.close(fd)
-            temps.append((Path(tmp), path))
-            write(Path(tmp))
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in temps:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        raise
 
 
 def main(argv=None) -> int:
@@ -1210,7 +1159,7 @@ def main(argv=None) -> int:
             save_user_fit_plot(result, tmp)
         writers[args.plot] = plot
     try:
-        _write_all(writers)
+        _outputs.write_all(writers)
     except (ValueError, OSError) as exc:
         print(f"{PROG}: error: could not write an output file: {' '.join(str(exc).split())}; no output file "
               "was written.", file=sys.stderr)
