@@ -13,7 +13,7 @@ from ._checks import as_positive_array
 from .laws import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 
 __all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions", "ESTIMATORS",
-           "truncate_rmse", "WIN_RULES", "FAILED_RMSE", "FIGURE1_TIE_RULE"]
+           "truncate_rmse", "WIN_RULES", "FAILED_RMSE", "FIGURE1_TIE_RULE", "resolve_estimator"]
 
 # The released notebook scores a failed fit as RMSE 1 (far worse than any real fit).
 FAILED_RMSE = 1.0
@@ -97,6 +97,22 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, sound: bool = Fal
 #: (Eq. 4/5); ``"local"`` a descent on that loss from the released starting point; ``"sound"`` each
 #: law fitted on log loss, the quantity extrapolation is scored in (:mod:`scaling.sound`; M1-M4).
 ESTIMATORS = ("released", "global", "local", "sound")
+
+
+def resolve_estimator(estimator: str | None, search: str | None = None, default: str = "released") -> str:
+    """The estimator name, ``default`` when None; the older keyword ``search`` ("global" or
+    "local") is accepted in its place, and the two must agree when both are given."""
+    if search is not None:
+        if search not in ("global", "local"):
+            raise ValueError(f"search must be 'global' or 'local', got {search!r} (or pass estimator= one of "
+                             f"{ESTIMATORS}).")
+        if estimator is not None and estimator != search:
+            raise ValueError(f"estimator={estimator!r} and search={search!r} disagree; pass only estimator=.")
+        estimator = search
+    estimator = default if estimator is None else estimator
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}.")
+    return estimator
 
 
 def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = False,

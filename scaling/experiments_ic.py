@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .evaluate import ESTIMATORS, run_benchmark, win_fractions
+from .evaluate import ESTIMATORS, resolve_estimator, run_benchmark, win_fractions
 from .laws import LAWS, PAPER_LAWS
 from .ledger import compare, figure1_from_win_fractions, figure6_from_results
 from .tables import LAW_COLUMNS, sci, winner_mask
@@ -155,16 +155,7 @@ def run_ic(bench, search: str | None = None, laws: Sequence[str] = PAPER_LAWS,
     estimator on ``load_benchmark(drop_duplicates=False)`` as the paper did (the image-classification
     curves have no duplicated rows, so for them the two loads give the same curves).
     """
-    if search is not None:
-        if search not in ("global", "local"):
-            raise ValueError(f"search must be 'global' or 'local', got {search!r} "
-                             f"(or pass estimator= one of {ESTIMATORS}).")
-        if estimator is not None and estimator != search:
-            raise ValueError(f"got search={search!r} and estimator={estimator!r}; pass only estimator=.")
-        estimator = search
-    estimator = "released" if estimator is None else estimator
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}.")
+    estimator = resolve_estimator(estimator, search)
     curves = ic_curves(bench)
     if tasks is not None:
         unknown = sorted(set(tasks) - {c.task for c in curves})

@@ -67,7 +67,8 @@ import pandas as pd
 
 from . import ledger
 from .data import LearningCurve
-from .evaluate import FIGURE1_TIE_RULE, extrapolation_rmse, rmse_standard_error, run_benchmark, win_fractions
+from .evaluate import (FIGURE1_TIE_RULE, extrapolation_rmse, resolve_estimator, rmse_standard_error,
+                       run_benchmark, win_fractions)
 from .laws import LAWS, PAPER_LAWS, law_for_domain
 from .tables import LAW_COLUMNS, sci, winner_mask
 
@@ -208,11 +209,7 @@ def curves_of(bench_or_curves, domain: str) -> list[LearningCurve]:
 
 def _estimator(estimator: str | None, search: str | None) -> str:
     """Resolve the estimator name, accepting the older keyword ``search``."""
-    if search is not None:
-        if estimator is not None and estimator != search:
-            raise ValueError(f"estimator={estimator!r} and search={search!r} disagree; pass only estimator.")
-        estimator = search
-    estimator = "released" if estimator is None else estimator
+    estimator = resolve_estimator(estimator, search)
     if estimator not in ESTIMATORS:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {list(ESTIMATORS)}.")
     return estimator
