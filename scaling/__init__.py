@@ -12,6 +12,9 @@ from .laws import LAWS, M1, M2, M3, M4, ScalingLaw, law_for_domain
 # The later laws (beyond the paper) register themselves in LAWS when their modules are imported.
 from .bnsl import BNSL
 from .chinchilla import Chinchilla
+from ._notebook import inline_figures_in_kernels
+
+inline_figures_in_kernels()  # a headless MPLBACKEND=Agg must not drop a notebook's figures
 
 __version__ = "0.1.0"
 __all__ = ["load_benchmark", "M1", "M2", "M3", "M4", "BNSL", "Chinchilla", "LAWS", "ScalingLaw", "law_for_domain",
