@@ -24,6 +24,10 @@ Jacobian comes from differentiating ``log w - alpha log(b - w) = log beta + c lo
 Constraints: ``c <= 0``, ``0 <= eps_inf < min(loss)``, ``alpha`` in ``[0, 50]``, and a learned
 ``eps0`` between ``(1 + 1e-3) max(loss)`` and ``101 max(loss)``, or up to the law's ``eps0_max``
 when it is set (both relative, so scale-invariant, unlike the absolute margin of Eq. 4's search).
+One constraint is not scale-invariant, because beta carries units (``x^-c`` and ``loss^(1 - alpha)``):
+``|log beta| <= LOG_COEF_MAX`` in the caller's units, so that the fitted beta is a finite number. It
+binds only on degenerate fits (M4 at huge alpha and c on short curves just below eps0, x near 1e10),
+where the sound loss is flat along the direction it cuts.
 When M4 learns both ``eps0`` and ``alpha`` the fit often improves without end as ``eps0`` grows
 with ``alpha / (eps0 - eps_inf)`` fixed (the law tends to ``log w + kappa w = log beta + c log x``);
 in the coordinates ``(a', kappa) = (a + alpha log b, alpha / b)`` (:func:`m4k_log_model`) that
@@ -58,6 +62,8 @@ _GAP_FRACTIONS = 1.0 - np.geomspace(1e-4, 1.0, 33)[::-1]  # eps_inf / min(loss),
 _ALPHA_MAX = 50.0
 #: Iterations of the polish (each start; a start that has not converged by then is reported so).
 MAX_ITER = 2000
+#: The largest |log beta| of a fit in the caller's units (exp of it stays a finite float, as in Eq. 4's search).
+LOG_COEF_MAX = 700.0
 #: Upper bound of kappa = alpha / (eps0 - eps_inf) (normalised units) when M4 learns eps0 and alpha.
 KAPPA_MAX = 1e3
 #: A learned eps0 stays at least this fraction above the largest loss.
@@ -286,15 +292,34 @@ class _Setup:
         return lambda th, rows: m4_log_model(th, L, eps0_n, ymax_rows[rows])
 
     def projection(self, ymax_rows=None):
-        """The constraint alpha <= _ALPHA_MAX in the kappa coordinates (alpha = kappa b), or None."""
-        if not self.kappa:
-            return None
+        """The constraints that are not a box, applied after the clip into it.
+
+        * ``|log beta| <= LOG_COEF_MAX`` in the caller's units, by moving the intercept. beta carries
+          the units ``x^-c`` and ``loss^(1 - alpha)``, so a fit that is finite in normalised units can
+          need ``beta = inf`` in the caller's: e.g. M4 on a short, nearly flat BIG-Bench curve, where
+          the sound loss keeps falling as alpha grows (the law tends to a power law of ``eps0 - loss``),
+          ends at alpha ~ 50 with c ~ -40 and ``beta = beta_n x_ref^-c ~ e^1131`` for x near 1e10.
+          The bound is far from every ordinary fit, so it leaves their scale invariance alone.
+        * ``alpha <= _ALPHA_MAX`` in the kappa coordinates (alpha = kappa b).
+        """
+        lx, ly = math.log(self.x_ref), math.log(self.y_ref)
+        kind, kappa = self.kind, self.kappa
 
         def project(theta, rows):
-            ymax = 1.0 if ymax_rows is None else ymax_rows[rows]
-            b = ymax + np.exp(theta[:, 4]) - theta[:, 3]
             out = theta.copy()
-            out[:, 2] = np.minimum(theta[:, 2], _ALPHA_MAX / b)
+            c = theta[:, 1]
+            if kappa:
+                ymax = 1.0 if ymax_rows is None else ymax_rows[rows]
+                b = ymax + np.exp(theta[:, 4]) - theta[:, 3]
+                out[:, 2] = np.minimum(theta[:, 2], _ALPHA_MAX / b)
+                alpha = out[:, 2] * b
+                shift = alpha * np.log(b)  # a' = a + alpha log b
+            else:
+                alpha = theta[:, 2] if kind == "M4" else 0.0
+                shift = 0.0
+            # log beta (caller's units) = a - c lx + (1 - alpha) ly (M4; 1 - alpha -> 1 for M1-M3)
+            centre = c * lx - (1.0 - alpha) * ly + shift
+            out[:, 0] = np.clip(out[:, 0], centre - LOG_COEF_MAX, centre + LOG_COEF_MAX)
             return out
 
         return project
@@ -483,7 +508,8 @@ def _solve_params(law, x, y, robust):
         if robust is not None:  # polish the least-squares fit under the robust loss
             theta0 = setup.to_theta(params)[None, :]
             lo, hi = setup.bounds(y.min() / setup.y_ref, 1.0)
-            theta, _, conv, _ = solve_batch(setup.model(x), theta0, lo, hi, np.log(y / setup.y_ref), loss=robust)
+            theta, _, conv, _ = solve_batch(setup.model(x), theta0, lo, hi, np.log(y / setup.y_ref), loss=robust,
+                                            project=setup.projection())
             params, ok = setup.to_params(theta[0]), bool(conv[0])
         law.params_ = params
         return law.params_, ok
