@@ -66,7 +66,9 @@ def _benchmark(argv) -> int:
                         help="your own CSV in the benchmark's format (columns Domain, Task, Model, Seen Examples, "
                              "Loss, Training; Domain one of IC, NMT, LM, BB; Training 1 = fit, 0 = held out) "
                              "instead of the paper's benchmark; repeat for several files")
-    parser.add_argument("--out", type=Path, help="write one CSV row per (curve, law) to this file")
+    parser.add_argument("--out", type=Path, help="write one CSV row per (curve, law) to this file; its column "
+                                                 "diagnostics holds the fit's finding codes, ';'-joined (the "
+                                                 "printed diagnostics count them)")
     parser.add_argument("--data-dir", type=Path, help="folder with the two benchmark CSVs (default: $SCALING_DATA_DIR,"
                                                       " else download)")
     parser.add_argument("--laws", default="paper",
@@ -161,6 +163,14 @@ def _benchmark(argv) -> int:
     per_law = res.groupby("law")["fit_seconds"].agg(["mean", "max"])
     print("seconds per fit: " + ", ".join(f"{law} mean {r['mean'] * 1e3:.1f} ms / max {r['max'] * 1e3:.1f} ms"
                                           for law, r in per_law.iterrows()))
+    from .diagnostics import benchmark_lines, diagnose_benchmark
+
+    # after the timing above: a fit's diagnostics judge its parameters and are no part of fitting
+    findings = diagnose_benchmark(res, bench, estimator)
+    res["diagnostics"] = [";".join(dict.fromkeys(f["code"] for f in found)) for found in findings]
+    print("\nDiagnostics: fits flagged per law and finding, per domain (flagged/fits; each fit's codes are the "
+          "--out column diagnostics)")
+    print("\n".join(benchmark_lines(res, findings)))
     if args.out:
         try:
             write_all({args.out: lambda path: res.to_csv(path, index=False)})

@@ -37,6 +37,13 @@ where one parameter is at fault), with CODE one of :data:`CODES`:
     more, or includes zero for a quantity that is not zero: the data do not determine it.
 ``not-converged``
     The optimiser did not report convergence.
+``outside-domain``
+    Parameters the package's law refuses (only :func:`diagnose_benchmark` reports it): the released
+    code lets M1 and M2 end with ``c > 0``, a loss that rises with x.
+
+:func:`diagnose_benchmark` judges every fit of a :func:`scaling.evaluate.run_benchmark` frame, and
+:func:`benchmark_counts` / :func:`benchmark_lines` count the fits each code flags per law and domain,
+as ``python -m scaling benchmark`` prints them.
 
 :func:`bound_hits` lists the constraints a fit ended on, in short strings (``"eps_inf=0"``,
 ``"eps0=eps0_max"``, ...): the bootstrap counts them per refit.
@@ -48,11 +55,12 @@ import math
 
 import numpy as np
 
-__all__ = ["diagnose", "bound_hits", "CODES", "NEGLIGIBLE", "EXTREME", "WIDE_RATIO"]
+__all__ = ["diagnose", "bound_hits", "diagnose_benchmark", "benchmark_counts", "benchmark_lines", "CODES",
+           "NEGLIGIBLE", "EXTREME", "WIDE_RATIO"]
 
 #: The diagnostic codes, in the order they are reported.
 CODES = ("reduces-to-M1", "reduces-to-M2", "plateau-above-data", "extreme-parameter", "break-at-edge",
-         "on-constraint", "wide-interval", "not-converged")
+         "on-constraint", "wide-interval", "not-converged", "outside-domain")
 #: A term whose largest effect on the fitted log losses is below this is "zero" (a reduction).
 NEGLIGIBLE = 1e-6
 #: Thresholds of "extreme magnitude".
@@ -327,3 +335,92 @@ def diagnose(law, x_fit, y_fit, x_test=None, y_test=None, intervals=None, estima
                               "off their optimum."))
     order = {c: i for i, c in enumerate(CODES)}
     return sorted(found, key=lambda f: order[f["code"]])
+
+
+# ---------------------------------------------------------------------------------------------- benchmark
+# diagnose's estimator for each estimator of run_benchmark (it decides the interval of M4's learned eps0).
+_BENCHMARK_ESTIMATORS = {"released": "released", "global": "eq4", "local": "eq4", "sound": "sound"}
+
+
+def _law_of_row(row):
+    """The fitted law of one run_benchmark row, configured as the benchmark fits it for the row's domain."""
+    from .experiments_lang import law_from_row
+    from .laws import law_for_domain
+
+    # from_params fixes M4's alpha and eps0; the domain's configuration learns both, and diagnose judges
+    # the constraints and magnitudes of what was learned
+    law = law_for_domain(row["law"], row["domain"])
+    law.params_ = dict(law_from_row(row).params_)
+    law.converged_ = bool(row["converged"]) if row.get("converged") in (True, False) else None
+    return law
+
+
+def diagnose_benchmark(results, bench, estimator: str) -> list[list[dict]]:
+    """The findings of every fit of a :func:`scaling.evaluate.run_benchmark` frame, in its row order.
+
+    Each law is rebuilt from its row (no refit) and judged by :func:`diagnose` on its curve's fitted and
+    held-out points; ``bench`` is the benchmark (or the list of curves) the frame was fitted on,
+    ``estimator`` the run_benchmark estimator that fitted it. A failed fit (RMSE NaN) has no findings (the
+    failure is its own report); a row whose parameters the package's law refuses gets ``outside-domain``.
+    """
+    if estimator not in _BENCHMARK_ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {tuple(_BENCHMARK_ESTIMATORS)}.")
+    how = _BENCHMARK_ESTIMATORS[estimator]
+    curves = {(c.domain, c.task, c.model): c for c in getattr(bench, "curves", bench)}
+    out = []
+    for _, row in results.iterrows():
+        if not np.isfinite(row["rmse"]):
+            out.append([])
+            continue
+        key = (row["domain"], row["task"], row["model"])
+        if key not in curves:
+            raise ValueError(f"no curve {key} in bench: pass the benchmark the results were fitted on.")
+        curve = curves[key]
+        try:
+            law = _law_of_row(row)
+        except ValueError as exc:
+            out.append([_finding("outside-domain", f"the fitted parameters lie outside {row['law']}'s domain: {exc}")])
+            continue
+        out.append(diagnose(law, curve.x_fit, curve.loss_fit, curve.x_test, curve.loss_test, estimator=how))
+    return out
+
+
+def benchmark_counts(results, findings):
+    """How many fits each code flags, per law and domain: a frame indexed by (law, code), laws in the
+    frame's order and codes in :data:`CODES` order, only codes that flag some fit, one column per domain.
+
+    ``findings`` is :func:`diagnose_benchmark`'s list for ``results``; a fit with two findings of one code
+    counts once.
+    """
+    import pandas as pd
+
+    from .evaluate import DOMAIN_ORDER
+
+    if len(findings) != len(results):
+        raise ValueError(f"findings has {len(findings)} entries for {len(results)} rows of results.")
+    present = list(dict.fromkeys(results["domain"]))
+    domains = [d for d in DOMAIN_ORDER if d in present] + [d for d in present if d not in DOMAIN_ORDER]
+    flagged = [(law, code, domain) for law, domain, found in zip(results["law"], results["domain"], findings)
+               for code in dict.fromkeys(f["code"] for f in found)]
+    index = pd.MultiIndex.from_tuples([(law, code) for law in dict.fromkeys(results["law"]) for code in CODES],
+                                      names=["law", "code"])
+    table = pd.DataFrame(0, index=index, columns=pd.Index(domains, name="domain"))
+    for law, code, domain in flagged:
+        table.loc[(law, code), domain] += 1
+    return table[table.sum(axis=1) > 0]
+
+
+def benchmark_lines(results, findings) -> list[str]:
+    """:func:`benchmark_counts` as text, one line per law and code: ``M2 reduces-to-M1  IC 57/72  NMT 0/5 ...``
+    (fits flagged / fits of that law in that domain)."""
+    counts = benchmark_counts(results, findings)
+    if counts.empty:
+        return ["  no fit flagged"]
+    totals = results.groupby(["law", "domain"]).size()
+    width = max(len(f"{law} {code}") for law, code in counts.index)
+    digits = len(str(int(totals.max())))
+    lines = []
+    for (law, code), row in counts.iterrows():
+        cells = "  ".join(f"{d} {int(row[d]):>{digits}}/{int(totals.get((law, d), 0))}" for d in counts.columns)
+        lines.append(f"  {law + ' ' + code:<{width}}  {cells}")
+    return lines

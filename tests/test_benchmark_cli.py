@@ -35,6 +35,11 @@ IC_A = law_rows("IC", "inet_10", "MyNet", 0.15, 8.0, 0.25, seed=1)
 IC_B = law_rows("IC", "my_task", "MyNet", 0.05, 5.0, 0.2, seed=2)
 NMT = law_rows("NMT", "log_perplexity", "big", 1.5, 40.0, 0.3, seed=3)
 GOOD = HEADER + IC_A + IC_B + NMT
+# A loss that falls ever faster in log-log: M2's plateau can only bend it the other way, so every estimator
+# ends M2 at eps_inf = 0, where it is M1.
+_X = np.geomspace(1e5, 1e9, 12)
+BENDS_DOWN = "".join(f"IC,bends_down,MyNet,{xi:.6g},{yi:.6g},{int(i < 8)}\n"
+                     for i, (xi, yi) in enumerate(zip(_X, 5.0 * _X ** (-0.1 - 0.01 * np.log10(_X)))))
 GOOD_ROWS = 36
 first_ic = IC_A.splitlines()[0]
 
@@ -88,6 +93,7 @@ def tmp(tmp_path_factory):
     write(tmp / "good.csv", GOOD)
     write(tmp / "ic.csv", HEADER + IC_A + IC_B)
     write(tmp / "nmt.csv", HEADER + NMT)
+    write(tmp / "reduces.csv", HEADER + IC_A + BENDS_DOWN)
     for i, (text, _) in enumerate(BAD.values()):
         write(tmp / f"bad{i}.csv", text)
     if REAL_DIR:  # two real curves, copied at test time: one IC, one LM with its duplicated rows
@@ -113,6 +119,8 @@ def runs(tmp):
         "deprecated search": command("--search", "local", "--csv", tmp / "good.csv", "--laws", "M1", "--quiet"),
         "sound": command("--csv", tmp / "good.csv", "--estimator", "sound", "--laws", "all", "--quiet",
                          "--out", tmp / "sound.csv"),
+        "reduces": command("--csv", tmp / "reduces.csv", "--estimator", "global", "--laws", "M1,M2", "--quiet",
+                           "--out", tmp / "reduces_out.csv"),
     }
     for i, name in enumerate(BAD):
         if name in SUBPROCESS:
@@ -161,6 +169,7 @@ def test_released_on_a_csv(runs, tmp):
     assert len(res) == 6 and sorted(set(res["law"])) == ["M1", "M3"]
     assert res["rmse"].notna().all()
     assert "estimator: released" in done.stdout and "6 fits (0 failed" in done.stdout
+    assert "Diagnostics:" in done.stdout and "diagnostics" in res.columns
 
 
 def test_the_sound_estimator_fits_every_law(runs, tmp):
@@ -169,6 +178,21 @@ def test_the_sound_estimator_fits_every_law(runs, tmp):
     res = pd.read_csv(tmp / "sound.csv")
     assert len(res) == 18 and {"BNSL", "Chinchilla", "M4"} <= set(res["law"])
     assert "estimator: sound" in done.stdout and "18 fits (0 failed" in done.stdout
+
+
+def test_diagnostics_are_counted_and_written_per_fit(runs, tmp):
+    done = runs["reduces"]
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    table = lines[lines.index(next(line for line in lines if line.startswith("Diagnostics:"))) + 1:]
+    # the curve that bends down flags M2; the one with a plateau (IC_A) does not
+    assert re.match(r"^  M2 reduces-to-M1\s+IC 1/2$", table[0]), done.stdout
+    assert "4 fits (0 failed" in done.stdout  # the summary above the table stays
+    res = pd.read_csv(tmp / "reduces_out.csv", keep_default_na=False)
+    codes = dict(zip(zip(res["task"], res["law"]), res["diagnostics"]))
+    assert codes[("bends_down", "M2")] == "reduces-to-M1"
+    assert codes[("bends_down", "M1")] == "" and "reduces-to-M1" not in codes[("inet_10", "M2")]
+    assert list(res.columns)[-1] == "diagnostics"
 
 
 def test_curves_from_two_files_are_pooled(runs, tmp):

@@ -129,3 +129,49 @@ def test_a_limit_at_zero_without_a_reduction_is_on_its_constraint():
     m4 = M4.from_params(beta=5.0, c=-0.3, eps_inf=0.0, eps0=1.0, alpha=0.5)  # bends, but no plateau
     y = m4.predict(X)
     assert found(diagnose(m4, X, y)) == [("on-constraint", "eps_inf")]
+
+
+# --- the benchmark's fits: rebuilt from run_benchmark rows -------------------------------------------------
+def _bench(tmp_path):
+    from scaling.data import load_benchmark_csv
+
+    x = np.geomspace(1e5, 1e9, 12)
+    rows = [("IC", "t", "m", 0.2 + 3.0 * x**-0.3), ("NMT", "t", "m", 2.0 + 40.0 * x**-0.3)]
+    text = "Domain,Task,Model,Seen Examples,Loss,Training\n" + "".join(
+        f"{d},{t},{m},{xi:.6g},{yi:.6g},{int(i < 8)}\n" for d, t, m, y in rows for i, (xi, yi) in enumerate(zip(x, y)))
+    (tmp_path / "b.csv").write_text(text)
+    return load_benchmark_csv(tmp_path / "b.csv")
+
+
+def test_diagnose_benchmark_rebuilds_each_row_in_its_domain_configuration(tmp_path):
+    import pandas as pd
+
+    from scaling.diagnostics import benchmark_counts, benchmark_lines, diagnose_benchmark
+
+    bench = _bench(tmp_path)
+    nmt_max = bench.curve("NMT", "t", "m").loss_fit.max()
+    base = {"task": "t", "model": "m", "rmse": 0.01, "converged": True}
+    results = pd.DataFrame([
+        {**base, "domain": "IC", "law": "M1", "beta": 0.2, "c": 0.05},  # rising loss: the released code allows it
+        {**base, "domain": "IC", "law": "M2", "rmse": float("nan"), "beta": float("nan"), "c": float("nan"),
+         "eps_inf": float("nan")},  # a failed fit
+        {**base, "domain": "IC", "law": "M2", "beta": 3.0, "c": -0.3, "eps_inf": 0.0},
+        # NMT's M4 learns eps0 (from_params alone would fix it, and not judge its magnitude)
+        {**base, "domain": "NMT", "law": "M4", "beta": 40.0, "c": -0.3, "eps_inf": 1.0, "eps0": 1e4 * nmt_max,
+         "alpha": 0.5, "converged": False},
+    ])
+    findings = diagnose_benchmark(results, bench, "global")
+    assert [f["code"] for f in findings[0]] == ["outside-domain"] and "c <= 0" in findings[0][0]["message"]
+    assert findings[1] == []
+    assert [f["code"] for f in findings[2]] == ["reduces-to-M1"]
+    assert ("extreme-parameter", "eps0") in found(findings[3]) and ("not-converged", None) in found(findings[3])
+    counts = benchmark_counts(results, findings)
+    assert counts.loc[("M2", "reduces-to-M1")].to_dict() == {"IC": 1, "NMT": 0}
+    assert list(counts.columns) == ["IC", "NMT"] and ("M1", "outside-domain") in counts.index
+    lines = benchmark_lines(results, findings)
+    assert "  M2 reduces-to-M1" in lines[1] and lines[1].endswith("IC 1/2  NMT 0/0")
+    with pytest.raises(ValueError, match="no curve"):
+        diagnose_benchmark(results.assign(task="other"), bench, "global")
+    with pytest.raises(ValueError, match="unknown estimator"):
+        diagnose_benchmark(results, bench, "eq4")
+    assert benchmark_lines(results.iloc[[1]], [[]]) == ["  no fit flagged"]
