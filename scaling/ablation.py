@@ -32,9 +32,8 @@ def alpha_ablation(bench, search: str = "global") -> AlphaAblation:
     Both variants use the per-domain eps0 settings of ``law_for_domain``; M1-M3 are fitted too,
     so that win fractions can be computed with either M4 in the line-up.
     """
-    base = run_benchmark(bench, laws=("M1", "M2", "M3", "M4"), settings={"M2": {"search": search},
-                                                                       "M4": {"search": search}})
-    fixed = run_benchmark(bench, laws=("M4",), settings={"M4": {"search": search, "alpha": 1.0}})
+    base = run_benchmark(bench, laws=("M1", "M2", "M3", "M4"), estimator=search)
+    fixed = run_benchmark(bench, laws=("M4",), estimator=search, settings={"M4": {"alpha": 1.0}})
     keys = ["domain", "task", "model"]
     learned = base[base.law == "M4"].set_index(keys)
     fixed = fixed.set_index(keys)

@@ -54,11 +54,13 @@ def rmse_standard_error(y_true, y_pred) -> float:
     return float(np.sqrt(mu + e.std() / np.sqrt(e.size)) - np.sqrt(mu))
 
 
-def fit_curve(curve, law: str, keep_predictions: bool = False, sound: bool = False, **settings) -> dict:
+def fit_curve(curve, law: str, keep_predictions: bool = False, estimator: str = "sound", **settings) -> dict:
     """Fit one law (configured for the curve's domain) on the fit part; score it on the held-out part.
 
-    ``sound=True`` fits M1-M4 with :func:`scaling.sound.fit_sound` (log loss) instead of the global
-    minimum of Eq. 4/5.
+    ``estimator`` is ``"sound"`` (log loss, :mod:`scaling.sound`), ``"global"`` (the global minimum
+    of Eq. 4/5) or ``"local"`` (Eq. 4 descended from the released start) for M1-M4; BNSL and the
+    Chinchilla-style law always use their own fit, which already works on log predictions.
+    ``settings`` are keyword overrides of the law's per-domain configuration.
 
     Returns a flat dict: rmse, se, fit_seconds, converged, train_loss,
     objective (what the optimiser minimised: ``objective_``), the parameters, and ``error`` (the message of a failed fit, else "").  With
@@ -66,18 +68,15 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, sound: bool = Fal
     point (``curve.x_test`` order; ``None`` for a failed fit).
     """
     law = resolve_law_name(law)
+    if estimator not in ("sound", "global", "local"):
+        raise ValueError(f"fit_curve fits with 'sound', 'global' or 'local', got {estimator!r} "
+                         "(the released code's fits come from run_benchmark(..., estimator='released')).")
     row = {"domain": curve.domain, "task": curve.task, "model": curve.model, "law": law}
     if keep_predictions:
         row["pred"] = None
     start = time.perf_counter()
     try:
-        fitted = law_for_domain(law, curve.domain, **settings)
-        if sound and law in PAPER_LAWS:
-            from .sound import fit_sound
-
-            fitted = fit_sound(fitted, curve.x_fit, curve.loss_fit)
-        else:  # (BNSL and the Chinchilla-style fit already minimise a loss on log predictions)
-            fitted = fitted.fit(curve.x_fit, curve.loss_fit)
+        fitted = law_for_domain(law, curve.domain, estimator, **settings).fit(curve.x_fit, curve.loss_fit)
         pred = fitted.predict(curve.x_test)
         rmse = extrapolation_rmse(curve.loss_test, pred)
         se = rmse_standard_error(curve.loss_test, pred)
@@ -117,14 +116,16 @@ def resolve_estimator(estimator: str | None, search: str | None = None, default:
 
 def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = False,
                   stream=None, settings: dict | None = None, keep_predictions: bool = False,
-                  estimator: str = "global") -> pd.DataFrame:
+                  estimator: str = "sound") -> pd.DataFrame:
     """Fit every law on every curve of the benchmark; one row per (curve, law).
 
     ``laws`` defaults to the paper's M1-M4; any registered name works (see
     :data:`scaling.laws.LAWS`).  ``estimator`` is one of :data:`ESTIMATORS`: ``"released"``
     hands the fits to :func:`scaling.released.run_released_benchmark` (M1-M4 only; score it on
     ``load_benchmark(drop_duplicates=False)`` to count every held-out row as the paper did),
-    ``"local"`` sets ``search="local"`` for M2 and M4.  ``settings`` maps a law name to keyword
+    ``"global"`` the global minimum of Eq. 4/5, ``"local"`` an Eq. 4 descent from the released start
+    (M2 and M4), ``"sound"`` (the default, as for a law's own ``fit``) the fit on log loss.
+    ``settings`` maps a law name to keyword
     overrides of its per-domain configuration, e.g. ``{"M4": {"learn_eps0": False}}``, for the
     paper-versus-notebook variants (with ``"released"``: options of
     :func:`scaling.released.fit_released`, e.g. ``{"M4": {"update_eps0": False}}``).
@@ -135,10 +136,6 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
     if estimator == "released":
         return _run_released(bench, laws, progress, stream, settings or {}, keep_predictions)
     settings = dict(settings or {})
-    sound = estimator == "sound"
-    if estimator == "local":
-        for name in ("M2", "M4"):
-            settings[name] = {"search": "local", **settings.get(name, {})}
     laws = tuple(laws)
     unknown = [name for name in laws if name.lower() not in {k.lower() for k in LAWS}]
     if unknown:
@@ -151,7 +148,8 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
     rows, done, start = [], 0, time.perf_counter()
     for curve in curves:
         for law in laws:
-            rows.append(fit_curve(curve, law, keep_predictions=keep_predictions, sound=sound, **settings.get(law, {})))
+            rows.append(fit_curve(curve, law, keep_predictions=keep_predictions, estimator=estimator,
+                                  **settings.get(law, {})))
             done += 1
             if progress and (done % max(1, total // 20) == 0 or done == total):
                 print(f"\r  fitted {done:4d}/{total} ({curve.domain:>3}) in {time.perf_counter() - start:6.2f} s",

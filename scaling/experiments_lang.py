@@ -73,7 +73,7 @@ from .laws import LAWS, PAPER_LAWS, law_for_domain
 from .tables import LAW_COLUMNS, sci, winner_mask
 
 __all__ = [
-    "ESTIMATORS", "ESTIMATOR_LABELS", "SEARCHES", "LOCAL_SETTINGS", "ROW_LABELS", "DOMAIN_SOURCE", "WIN_RULE",
+    "ESTIMATORS", "ESTIMATOR_LABELS", "ROW_LABELS", "DOMAIN_SOURCE", "WIN_RULE",
     "WIN_DECIMALS", "BOLD_RULES", "RELEASED_VARIANTS", "ReleasedFit",
     "curves_of", "row_label", "row_labels", "run_domain", "run_variants", "run_released_variants",
     "fitted_laws", "fits_from_results",
@@ -94,9 +94,6 @@ DOMAINS = ("NMT", "LM", "BB")
 ESTIMATORS = ("released", "global", "local")
 #: How tables and legends name each estimator.
 ESTIMATOR_LABELS = {"released": "released code", "global": "global minimum", "local": "local search"}
-#: Settings passed to :func:`scaling.evaluate.run_benchmark` for each search (older name, kept).
-LOCAL_SETTINGS = {"M2": {"search": "local"}, "M4": {"search": "local"}}
-SEARCHES = {"global": None, "local": LOCAL_SETTINGS}
 #: The paper's table for each domain.
 DOMAIN_SOURCE = {"NMT": "Table 2", "LM": "Table 2", "BB": "Table 3"}
 #: Decimals to which the released notebook truncates RMSEs before comparing them.
@@ -297,11 +294,9 @@ def fitted_laws(bench_or_curves, domain: str, estimator: str | None = None,
     estimator = _estimator(estimator, search)
     if estimator == "released":
         return fits_from_results(run_domain(bench_or_curves, domain, "released", laws=laws), domain, laws)
-    settings = (SEARCHES[estimator] or {})
     out = []
     for curve in curves_of(bench_or_curves, domain):
-        out.append({law: law_for_domain(law, domain, **settings.get(law, {})).fit(curve.x_fit, curve.loss_fit)
-                    for law in laws})
+        out.append({law: law_for_domain(law, domain, estimator).fit(curve.x_fit, curve.loss_fit) for law in laws})
     return out
 
 
@@ -906,7 +901,8 @@ def m1_trials(bench, bench_with_copies=None) -> dict[str, pd.DataFrame]:
     }
     if bench_with_copies is not None:
         trials["duplicates kept"] = curves_of(bench_with_copies, "LM")
-    return {name: run_benchmark(SimpleNamespace(curves=cs), laws=("M1",)) for name, cs in trials.items()}
+    return {name: run_benchmark(SimpleNamespace(curves=cs), laws=("M1",), estimator="global")
+            for name, cs in trials.items()}
 
 
 def exponents(results: pd.DataFrame) -> pd.DataFrame:

@@ -7,12 +7,23 @@ Conventions (the exponent ``c`` is negative for every law, M3 included):
 * M3: ``loss = beta * (1/x + gamma)**(-c)``
 * M4: ``(loss - eps_inf) / (eps0 - loss)**alpha = beta * x**c``
 
-Each law is fitted by minimising the paper's squared-log loss (Eq. 4 for M1, M2
-and M4, Eq. 5 for M3) under the paper's constraints: ``beta > 0``, ``c <= 0``,
-``0 <= eps_inf < min(loss)``, ``gamma >= 0``, ``alpha >= 0`` and ``eps0`` above
-the largest loss.
+Two estimators, chosen by each law's ``estimator`` argument:
 
-How the solver works.  Once the *nonlinear* parameters are fixed (``eps_inf``
+* ``"sound"`` (the default): the squared error of the predicted *log loss*, the
+  quantity extrapolation is scored in (:mod:`scaling.sound`; scale-invariant).
+* ``"eq4"``: the global minimum of the paper's stated squared-log loss (Eq. 4
+  for M1, M2 and M4, Eq. 5 for M3), or with ``search="local"`` a descent from the
+  released code's starting point.  Its minimum often sits at ``eps_inf = 0``
+  (M2 and M4 collapse to a power law); the book studies that as a finding.
+
+For M1 and M3 the two coincide (their predictions are explicit in log space).
+Both respect the paper's constraints: ``beta > 0``, ``c <= 0``,
+``0 <= eps_inf < min(loss)``, ``gamma >= 0``, ``alpha >= 0`` and ``eps0`` above
+the largest loss.  The paper's method itself, the authors' released code, is
+emulated exactly by :mod:`scaling.released`.
+
+How the Eq. 4 solver works.  Once the *nonlinear* parameters are fixed (``eps_inf``
+
 for M2; ``gamma`` for M3; ``eps_inf`` and possibly ``eps0`` for M4), the loss is
 an ordinary least-squares problem in ``log beta``, ``c`` and ``alpha``, solved
 exactly with the sign constraints (:mod:`scaling._lstsq`).  That leaves a
@@ -42,7 +53,7 @@ from ._lstsq import fit_nonneg_slopes
 from ._threads import single_threaded_blas
 
 __all__ = ["ScalingLaw", "M1", "M2", "M3", "M4", "LAWS", "PAPER_LAWS", "law_for_domain", "register_law",
-           "resolve_law_name"]
+           "resolve_law_name", "FIT_ESTIMATORS"]
 
 # How close the searched parameters may come to the data: eps_inf stays below
 # min(loss) by at least this fraction of it, so log(loss - eps_inf) is finite.
@@ -134,6 +145,11 @@ class ScalingLaw:
 
     def fit(self, x, loss):
         """Fit the law to a learning curve; returns ``self``."""
+        if getattr(self, "estimator", None) == "sound":
+            from .sound import fit_sound
+
+            self._check_sound_input(check_curve(x, loss, self.n_params, self.name)[1])
+            return fit_sound(self, x, loss)
         x, y = check_curve(x, loss, self.n_params, self.name)
         self._check_loss_range(y)
         with single_threaded_blas(), np.errstate(over="ignore"):
@@ -240,6 +256,9 @@ class ScalingLaw:
     def _check_loss_range(self, y: np.ndarray) -> None:
         pass
 
+    def _check_sound_input(self, y: np.ndarray) -> None:
+        """The checks of :meth:`_check_loss_range` that the sound fit shares (its eps0 bounds differ)."""
+
     def _set_start(self, start) -> None:
         """Validate a user's ``start`` (a dict with one finite number per searched parameter)."""
         if start is None:
@@ -286,9 +305,14 @@ class M1(ScalingLaw):
     name = "M1"
     param_names = ("beta", "c")
 
-    def __init__(self, start: dict | None = None) -> None:
+    def __init__(self, estimator: str | None = None, start: dict | None = None) -> None:
         super().__init__()
+        # The sound fit and Eq. 4 coincide for M1 (ordinary least squares on log loss).
+        self.estimator, _ = _choose_estimator(estimator, None, start)
         self._set_start(start)  # M1 has a closed form: nothing is searched, so only {} is accepted
+
+    def _settings_repr(self):
+        return f"estimator={self.estimator!r}"
 
     def _solve(self, x, y):
         a, k, _ = fit_nonneg_slopes(-np.log(x)[:, None], np.log(y), (True,))
@@ -333,6 +357,32 @@ def _check_search(search: str) -> str:
     if search not in SEARCHES:
         raise ValueError(f"search must be one of {SEARCHES}, got {search!r}.")
     return search
+
+
+def _estimator_repr(law) -> str:
+    return f"estimator={law.estimator!r}" + (f", search={law.search!r}" if law.estimator == "eq4" else "")
+
+
+#: How M1-M4 are fitted: ``"sound"`` on log loss (:mod:`scaling.sound`, the default), ``"eq4"`` the
+#: paper's stated loss (Eq. 4/5) minimised.  The released code's method is :mod:`scaling.released`.
+FIT_ESTIMATORS = ("sound", "eq4")
+
+
+def _choose_estimator(estimator: str | None, search: str | None, start) -> tuple[str, str]:
+    """``(estimator, search)`` from a law's arguments.
+
+    ``search`` and ``start`` steer the Eq. 4 minimisation, so giving either selects ``"eq4"``;
+    with neither, the default is ``"sound"``.
+    """
+    steered = search is not None or start is not None
+    if estimator is None:
+        estimator = "eq4" if steered else "sound"
+    if estimator not in FIT_ESTIMATORS:
+        raise ValueError(f"estimator must be one of {FIT_ESTIMATORS}, got {estimator!r}.")
+    if estimator == "sound" and steered:
+        raise ValueError("search= and start= steer the Eq. 4 minimisation; pass estimator='eq4' with them, "
+                         "or drop them for the sound fit.")
+    return estimator, _check_search("global" if search is None else search)
 
 
 def _descend(profile, z0, bounds):
@@ -411,10 +461,13 @@ def _released_start(min_y: float, grid: np.ndarray) -> float:
 class M2(ScalingLaw):
     """Power law in the excess loss, ``loss = eps_inf + beta x^c``.
 
-    ``search="global"`` (default) finds the best ``eps_inf`` on the whole
-    interval ``[0, min(loss))``; ``search="local"`` descends from the released
-    code's starting point ``eps_inf = min(loss) - 1e-3`` to a local minimum,
-    approximating what the released gradient descent does.
+    ``estimator="sound"`` (the default) fits on log loss (:mod:`scaling.sound`).
+    ``estimator="eq4"`` minimises the paper's Eq. 4 instead: ``search="global"``
+    (its default) finds the best ``eps_inf`` on the whole interval
+    ``[0, min(loss))``; ``search="local"`` descends from the released code's
+    starting point ``eps_inf = min(loss) - 1e-3`` to a local minimum, as the
+    released gradient descent does.  Passing ``search`` or ``start`` selects
+    ``"eq4"``.
 
     ``c`` fixes the exponent (``beta`` and ``eps_inf`` are still fitted), as
     in the paper's Figure 3, where the exponent is swept by hand.
@@ -423,9 +476,10 @@ class M2(ScalingLaw):
     name = "M2"
     param_names = ("beta", "c", "eps_inf")
 
-    def __init__(self, search: str = "global", c: float | None = None, start: dict | None = None) -> None:
+    def __init__(self, estimator: str | None = None, search: str | None = None, c: float | None = None,
+                 start: dict | None = None) -> None:
         super().__init__()
-        self.search = _check_search(search)
+        self.estimator, self.search = _choose_estimator(estimator, search, start)
         if c is not None and (not np.isfinite(c) or c > 0):
             raise ValueError(f"a fixed exponent c must be a finite number <= 0, got {c}.")
         self.c = None if c is None else float(c)
@@ -443,7 +497,7 @@ class M2(ScalingLaw):
         return 3 if self.c is None else 2
 
     def _settings_repr(self):
-        return f"search={self.search!r}" + ("" if self.c is None else f", c={self.c:g}")
+        return _estimator_repr(self) + ("" if self.c is None else f", c={self.c:g}")
 
     def profile(self, x, loss, eps_inf) -> np.ndarray:
         """Profile loss: the best Eq. 4 loss for each given ``eps_inf`` (array), beta and c solved exactly."""
@@ -516,9 +570,14 @@ class M3(ScalingLaw):
     name = "M3"
     param_names = ("beta", "c", "gamma")
 
-    def __init__(self, start: dict | None = None) -> None:
+    def __init__(self, estimator: str | None = None, start: dict | None = None) -> None:
         super().__init__()
+        # The sound fit and Eq. 5 coincide for M3 (its prediction is explicit in log space).
+        self.estimator, _ = _choose_estimator(estimator, None, start)
         self._set_start(start)
+
+    def _settings_repr(self):
+        return f"estimator={self.estimator!r}"
 
     @property
     def searched_params(self):
@@ -615,8 +674,7 @@ class M4(ScalingLaw):
     eps0 : float
         The random-guessing loss (the paper fixes it; 1.0 for error rates).
         When ``learn_eps0`` is true it is the initial value of the released
-        code, and the fitted value is searched in
-        ``[max(loss) + EPS0_MARGIN, eps0_max]``.
+        code, and the fitted value is searched (see ``estimator``).
     learn_eps0 : bool
         Fit ``eps0`` too (the released notebook does, within bounds).
     eps0_max : float or None
@@ -625,11 +683,17 @@ class M4(ScalingLaw):
     alpha : float or None
         ``None`` learns ``alpha >= 0``; a number fixes it (``alpha=1`` is the
         sigmoid of the ablation, ``alpha=0`` gives M2).
+    estimator : "sound" (default) or "eq4"
+        ``"sound"`` fits on log loss (:mod:`scaling.sound`; a learned ``eps0``
+        lies between ``(1 + 1e-3) max(loss)`` and ``eps0_max``, or
+        ``101 max(loss)`` when that is None); ``"eq4"`` minimises the paper's
+        Eq. 4 (a learned ``eps0`` in ``[max(loss) + EPS0_MARGIN, eps0_max]``).
     search : "global" or "local"
-        As for :class:`M2`; "local" starts from ``eps_inf = min(loss) - 1e-3``
-        and ``eps0`` at its initial value, like the released code.
+        How ``"eq4"`` is minimised, as for :class:`M2`; "local" starts from
+        ``eps_inf = min(loss) - 1e-3`` and ``eps0`` at its initial value, like
+        the released code.  Selects ``"eq4"``.
     start : dict or None
-        A single local descent from ``{"eps_inf": ..., "eps0": ...}``
+        A single Eq. 4 descent from ``{"eps_inf": ..., "eps0": ...}``
         (``eps0`` only when it is learned) instead of the ``search``.
     """
 
@@ -637,9 +701,10 @@ class M4(ScalingLaw):
     param_names = ("beta", "c", "eps_inf", "eps0", "alpha")
 
     def __init__(self, eps0: float = 1.0, learn_eps0: bool = False, eps0_max: float | None = None,
-                 alpha: float | None = None, search: str = "global", start: dict | None = None) -> None:
+                 alpha: float | None = None, estimator: str | None = None, search: str | None = None,
+                 start: dict | None = None) -> None:
         super().__init__()
-        self.search = _check_search(search)
+        self.estimator, self.search = _choose_estimator(estimator, search, start)
         if not np.isfinite(eps0) or eps0 <= 0:
             raise ValueError(f"eps0 must be a positive finite number, got {eps0}.")
         if alpha is not None and (not np.isfinite(alpha) or alpha < 0):
@@ -674,7 +739,7 @@ class M4(ScalingLaw):
 
     def _settings_repr(self):
         return (f"eps0={self.eps0:g}, learn_eps0={self.learn_eps0}, eps0_max={self.eps0_max}, "
-                f"alpha={'learned' if self.alpha is None else self.alpha}, search={self.search!r}")
+                f"alpha={'learned' if self.alpha is None else self.alpha}, {_estimator_repr(self)}")
 
     def eps0_bounds(self, max_loss: float) -> tuple[float, float]:
         """The interval searched for a learned ``eps0`` on a curve whose largest loss is ``max_loss``."""
@@ -684,6 +749,10 @@ class M4(ScalingLaw):
         lo = max_y + EPS0_MARGIN
         hi = self.eps0_max if self.eps0_max is not None else 10.0 * max(self.eps0, max_y)
         return lo, hi
+
+    def _check_sound_input(self, y):
+        if not self.learn_eps0:  # a fixed eps0 must lie above the data under either estimator
+            self._check_loss_range(y)
 
     def _check_loss_range(self, y):
         max_y = y.max()
@@ -887,15 +956,37 @@ DOMAIN_M4_SETTINGS = {
 }
 
 
-def law_for_domain(law: str, domain: str, **overrides) -> ScalingLaw:
+#: The names :func:`law_for_domain` accepts for ``estimator``, and the law arguments each sets
+#: (M1 and M3 have a single Eq. 4/5 minimum, so "local" is "global" for them).
+DOMAIN_ESTIMATORS = {
+    "sound": {"estimator": "sound"},
+    "global": {"estimator": "eq4", "search": "global"},
+    "eq4": {"estimator": "eq4", "search": "global"},
+    "local": {"estimator": "eq4", "search": "local"},
+}
+
+
+def law_for_domain(law: str, domain: str, estimator: str | None = None, **overrides) -> ScalingLaw:
     """A new, unfitted law configured as the released notebook does for ``domain``.
 
     ``law`` is any registered name, case-insensitive; laws other than M4 have
-    no per-domain settings, only the ``overrides``.
+    no per-domain settings, only the ``overrides``.  ``estimator`` picks how M1-M4
+    are fitted: ``"sound"`` (the default), ``"global"`` (or ``"eq4"``: the global
+    minimum of Eq. 4/5) or ``"local"`` (Eq. 4 descended from the released start);
+    the later laws have one fit of their own and ignore it.
     """
     law = resolve_law_name(law)
     if domain not in DOMAIN_M4_SETTINGS:
         raise ValueError(f"unknown domain {domain!r}; choose one of {sorted(DOMAIN_M4_SETTINGS)}.")
+    if estimator is not None:
+        if estimator not in DOMAIN_ESTIMATORS:
+            raise ValueError(f"unknown estimator {estimator!r}; choose one of {sorted(DOMAIN_ESTIMATORS)} "
+                             "(the released code's fits come from scaling.released).")
+        if law in PAPER_LAWS:
+            how = dict(DOMAIN_ESTIMATORS[estimator])
+            if law in ("M1", "M3"):
+                how.pop("search", None)
+            overrides = {**how, **overrides}
     settings = {**DOMAIN_M4_SETTINGS[domain], **overrides} if law == "M4" else overrides
     try:
         return LAWS[law](**settings)

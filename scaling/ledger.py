@@ -760,7 +760,7 @@ def _benchmark_results() -> pd.DataFrame:
     from scaling.data import load_benchmark
     from scaling.evaluate import run_benchmark
 
-    return run_benchmark(load_benchmark(), laws=("M1", "M2", "M3", "M4"), progress=False)
+    return run_benchmark(load_benchmark(), laws=("M1", "M2", "M3", "M4"), progress=False, estimator="global")
 
 
 def _released_results(source: str) -> pd.DataFrame:

@@ -803,7 +803,7 @@ def time_vs_points(sizes: Sequence[int] = DEFAULT_SIZES, laws=None, released_law
     stream = (stream or sys.stderr) if progress else None
     x0, y0 = synthetic_curve(sizes[0], seed)
     for law in laws:  # warm-up
-        law_for_domain(law, SYNTHETIC_DOMAIN).fit(x0, y0)
+        law_for_domain(law, SYNTHETIC_DOMAIN, "global").fit(x0, y0)
     if rel_laws:
         from .released import warm_up
 
@@ -815,7 +815,7 @@ def time_vs_points(sizes: Sequence[int] = DEFAULT_SIZES, laws=None, released_law
         for law in laws:
             def one(law=law):
                 t0 = time.perf_counter()
-                law_for_domain(law, SYNTHETIC_DOMAIN).fit(x, y)
+                law_for_domain(law, SYNTHETIC_DOMAIN, "global").fit(x, y)
                 return time.perf_counter() - t0, 0.0, None
             fits, _, _ = _timed(one, repeats, fast_below)
             rows.append(dict(n=n, law=law, method="global", unit="fit", seconds=statistics.median(fits),

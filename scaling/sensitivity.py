@@ -310,7 +310,7 @@ def _start_rows(job) -> list[dict]:
                     score = known.get((how, law)) or _fit_and_score(curve, (law,), how)[law]
                     rows.append({**base, "kind": ESTIMATOR_KINDS[how], "start": -1, "start_point": None,
                                  **score})
-            template = law_for_domain(law, curve.domain)
+            template = law_for_domain(law, curve.domain, "global")
             rng = _rng_for(seed, curve, law)
             n = n_starts if template.searched_params else 1
             for k in range(n):

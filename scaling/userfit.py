@@ -303,16 +303,22 @@ def resolve_laws(spec) -> tuple[str, ...]:
     return tuple(resolved)
 
 
-def make_law(name: str, eps0: float | None = None, eps0_max: float | None = None) -> ScalingLaw:
-    """A new unfitted law; M4 fixes ``eps0`` when given, else learns it (up to ``eps0_max``)."""
+def make_law(name: str, eps0: float | None = None, eps0_max: float | None = None,
+             estimator: str = DEFAULT_ESTIMATOR) -> ScalingLaw:
+    """A new unfitted law; M4 fixes ``eps0`` when given, else learns it (up to ``eps0_max``).
+
+    M1-M4 are set up for ``estimator`` (``"released"`` gives the Eq. 4 object that
+    :func:`fit_law` then fills with the released code's fit); BNSL and Chinchilla have one fit.
+    """
     name = resolve_law_name(name)
+    how = {} if name not in PAPER_LAWS else {"estimator": "sound" if estimator == "sound" else "eq4"}
     if name != "M4":
-        return LAWS[name]()
+        return LAWS[name](**how)
     if eps0 is not None:
         if eps0_max is not None:
             raise ValueError("give either eps0 (fixed) or eps0_max (bound of a learned eps0), not both.")
-        return LAWS[name](eps0=float(eps0), learn_eps0=False)
-    return LAWS[name](eps0=1.0, learn_eps0=True, eps0_max=eps0_max)
+        return LAWS[name](eps0=float(eps0), learn_eps0=False, **how)
+    return LAWS[name](eps0=1.0, learn_eps0=True, eps0_max=eps0_max, **how)
 
 
 def n_fit_points(n: int, holdout: float) -> int:
@@ -363,7 +369,9 @@ def released_options(name: str, eps0: float | None, eps0_max: float | None, max_
 def fit_law(name: str, x, y, estimator: str = DEFAULT_ESTIMATOR, eps0: float | None = None,
             eps0_max: float | None = None) -> ScalingLaw:
     """One law fitted to (x, y) by ``estimator`` (see :data:`ESTIMATORS`); raises ValueError if it cannot be."""
-    law = make_law(name, eps0, eps0_max)
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {list(ESTIMATORS)}, got {estimator!r}.")
+    law = make_law(name, eps0, eps0_max, estimator)
     name = law.name
     if estimator == "released":
         from .released import fit_released
@@ -376,13 +384,7 @@ def fit_law(name: str, x, y, estimator: str = DEFAULT_ESTIMATOR, eps0: float | N
         out.params_ = {k: float(v) for k, v in res["params"].items()}
         out.loss_, out.converged_ = float(res["loss"]), bool(res["converged"])
         return out
-    if estimator == "sound" and name in PAPER_LAWS:
-        from .sound import fit_sound
-
-        return fit_sound(law, x, y)
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {list(ESTIMATORS)}, got {estimator!r}.")
-    return law.fit(x, y)
+    return law.fit(x, y)  # the law was made for the estimator: sound or Eq. 4 (BNSL, Chinchilla: their own)
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -612,7 +614,7 @@ def _boot_task(task) -> dict:
         if kind == "warm":
             from .refit import batch_predictor, bootstrap_weights, warm_refits
 
-            law = make_law(name, eps0, eps0_max)
+            law = make_law(name, eps0, eps0_max, estimator)
             law.params_ = dict(main_params)
             got, why = [], []
             step = max(1, (1 << 22) // max(1, x.size))  # weights of at most ~4M cells at a time (long curves)
@@ -639,7 +641,7 @@ def _boot_task(task) -> dict:
             if not (np.all(np.isfinite(list(params[b].values()))) and np.all(np.isfinite(preds[b]))):
                 params[b], reasons[b] = None, "non-finite parameters or predictions"
                 continue
-            law_b = make_law(name, eps0, eps0_max)
+            law_b = make_law(name, eps0, eps0_max, estimator)
             law_b.params_ = params[b]
             hits[b] = bound_hits(law_b, x[idx], y[idx], estimator)
     return {"params": params, "preds": preds, "hits": hits, "reasons": reasons}
@@ -733,7 +735,7 @@ def fit_user_curve(x, loss=None, laws="all", holdout: float = 0.0, n_boot: int =
     spec = (eps0, eps0_max, estimator)
 
     def factory(name):
-        return lambda: make_law(name, eps0=eps0, eps0_max=eps0_max)
+        return lambda: make_law(name, eps0=eps0, eps0_max=eps0_max, estimator=estimator)
 
     skipped, chosen = {}, []
     for name in names:
@@ -844,12 +846,12 @@ def _diag_estimator(estimator: str) -> str:
 def _law_factory(name, eps0, eps0_max, estimator):
     if estimator == "released":
         def make():
-            law = make_law(name, eps0, eps0_max)
+            law = make_law(name, eps0, eps0_max, estimator)
             out = _RELEASED_LAWS[law.name].__new__(_RELEASED_LAWS[law.name])
             out.__dict__.update(law.__dict__)
             return out
         return make
-    return lambda: make_law(name, eps0, eps0_max)
+    return lambda: make_law(name, eps0, eps0_max, estimator)
 
 
 # Parameters whose bootstrap spread follows from the others' (a coefficient in x's units): not judged.

@@ -195,7 +195,7 @@ def test_fitted_laws_rebuild_the_fits(bench, inet, inet_global):
     curve = bench.curve("IC", "inet_25", "MiX/L/16")
     laws = ic.fitted_laws(inet_global, "inet_25", "MiX/L/16")
     assert list(laws) == ["M1", "M2", "M3", "M4"]
-    refit = law_for_domain("M4", "IC").fit(curve.x_fit, curve.loss_fit)
+    refit = law_for_domain("M4", "IC", "global").fit(curve.x_fit, curve.loss_fit)
     np.testing.assert_allclose(laws["M4"].predict(curve.x_test), refit.predict(curve.x_test), rtol=1e-10)
     # a frame without the estimator column is rebuilt with the package's laws, as before
     plain = ic.fitted_laws(inet_global.drop(columns="estimator"), "inet_25", "MiX/L/16")

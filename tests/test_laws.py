@@ -19,10 +19,11 @@ TRUE = {
 }
 
 
+@pytest.mark.parametrize("estimator", ["sound", "eq4"])
 @pytest.mark.parametrize("law", [M1, M2, M3, M4], ids=lambda c: c.name)
-def test_recovers_parameters_from_a_noiseless_curve(law):
+def test_recovers_parameters_from_a_noiseless_curve(law, estimator):
     y = law.from_params(**TRUE[law]).predict(X)
-    fitted = law().fit(X, y)
+    fitted = law(estimator=estimator).fit(X, y)
     for name, value in TRUE[law].items():
         assert fitted.params_[name] == pytest.approx(value, rel=1e-5), name
     assert fitted.loss_ < 1e-12
@@ -170,26 +171,26 @@ def some_curves(bench):
 def test_m2_and_m3_fits_are_global(some_curves):
     for curve in some_curves:
         x, y = curve.x_fit, curve.loss_fit
-        assert M2().fit(x, y).loss_ <= _dense_m2(x, y) * (1 + 1e-9) + 1e-15, curve.label
-        assert M3().fit(x, y).loss_ <= _dense_m3(x, y) * (1 + 1e-9) + 1e-15, curve.label
+        assert M2(estimator="eq4").fit(x, y).loss_ <= _dense_m2(x, y) * (1 + 1e-9) + 1e-15, curve.label
+        assert M3(estimator="eq4").fit(x, y).loss_ <= _dense_m3(x, y) * (1 + 1e-9) + 1e-15, curve.label
 
 
 def test_m4_fits_are_global(some_curves):
     for curve in some_curves:
         x, y = curve.x_fit, curve.loss_fit
-        law = law_for_domain("M4", curve.domain)
+        law = law_for_domain("M4", curve.domain, "eq4")
         lo, hi = law._eps0_bounds(y.max())
         eps0_values = y.max() + np.geomspace(lo - y.max(), hi - y.max(), 25)
         assert law.fit(x, y).loss_ <= _dense_m4(x, y, eps0_values) * (1 + 1e-9) + 1e-15, curve.label
-        fixed = M4(eps0=max(1.0, y.max() + 0.01)).fit(x, y)
+        fixed = M4(eps0=max(1.0, y.max() + 0.01), estimator="eq4").fit(x, y)
         assert fixed.loss_ <= _dense_m4(x, y, [fixed.eps0]) * (1 + 1e-9) + 1e-15, curve.label
 
 
 def test_local_search_is_never_better_than_global(some_curves):
     for curve in some_curves:
         x, y = curve.x_fit, curve.loss_fit
-        assert M2().fit(x, y).loss_ <= M2(search="local").fit(x, y).loss_ + 1e-15
-        glob = law_for_domain("M4", curve.domain).fit(x, y)
+        assert M2(estimator="eq4").fit(x, y).loss_ <= M2(search="local").fit(x, y).loss_ + 1e-15
+        glob = law_for_domain("M4", curve.domain, "global").fit(x, y)
         loc = law_for_domain("M4", curve.domain, search="local").fit(x, y)
         assert glob.loss_ <= loc.loss_ + 1e-15
 
@@ -227,7 +228,7 @@ def test_loss_at_or_above_eps0_is_rejected():
     with pytest.raises(ValueError, match="below eps0"):
         M4(eps0=1.0).fit(X, y)
     with pytest.raises(ValueError, match="raise eps0_max"):
-        M4(learn_eps0=True, eps0_max=1.0).fit(X, np.r_[1.0 - EPS0_MARGIN / 2, GOOD_Y[1:]])
+        M4(learn_eps0=True, eps0_max=1.0, estimator="eq4").fit(X, np.r_[1.0 - EPS0_MARGIN / 2, GOOD_Y[1:]])
 
 
 def test_training_loss_outside_the_domain_is_an_error():
@@ -300,7 +301,7 @@ def test_a_local_descent_ends_in_the_valley_downhill_of_its_start():
     assert 0.17 < ridge < 0.19
     assert M2(start={"eps_inf": 0.195}).fit(X, y).params_["eps_inf"] == pytest.approx(0.2, rel=1e-4)
     assert M2(start={"eps_inf": 0.15}).fit(X, y).params_["eps_inf"] == 0.0
-    assert M2().fit(X, y).params_["eps_inf"] == pytest.approx(0.2, rel=1e-5)  # the global search
+    assert M2(estimator="eq4").fit(X, y).params_["eps_inf"] == pytest.approx(0.2, rel=1e-5)  # the global search
     # the released start (min(loss) - 1e-3) lies on the near side of the ridge
     assert M2(search="local").fit(X, y).params_["eps_inf"] == pytest.approx(0.2, rel=1e-4)
 
@@ -325,3 +326,34 @@ def test_out_of_range_starts_are_rejected_at_fit_time():
         M3(start={"gamma": -1.0}).fit(X, y)
     with pytest.raises(ValueError, match="starting eps0"):
         M4(learn_eps0=True, eps0_max=1.5, start={"eps_inf": 0.1, "eps0": 3.0}).fit(X, y)
+
+
+# -- choosing the estimator ------------------------------------------------------------------------
+def test_sound_is_the_default_and_eq4_is_selectable():
+    from scaling.sound import fit_sound
+
+    rng = np.random.default_rng(3)
+    y = M2.from_params(**TRUE[M2]).predict(X) * np.exp(rng.normal(0, 0.02, X.size))
+    assert M2().estimator == "sound" and law_for_domain("M4", "IC").estimator == "sound"
+    assert M2().fit(X, y).params_ == pytest.approx(fit_sound(M2(), X, y).params_)
+    eq4 = M2(estimator="eq4").fit(X, y)
+    assert eq4.loss_ == pytest.approx(eq4.training_loss(X, y))  # Eq. 4 reports the paper's loss
+    # search= and start= steer the Eq. 4 minimisation, so they select it
+    assert M2(search="global").estimator == "eq4" and M2(start={"eps_inf": 0.1}).estimator == "eq4"
+    assert M2(search="global").fit(X, y).params_ == pytest.approx(eq4.params_)
+    # and law_for_domain maps the benchmark's names onto the laws' arguments
+    for name, (est, search) in {"sound": ("sound", "global"), "global": ("eq4", "global"), "eq4": ("eq4", "global"),
+                                "local": ("eq4", "local")}.items():
+        m4 = law_for_domain("M4", "LM", name)
+        assert (m4.estimator, m4.search) == (est, search)
+        assert law_for_domain("M3", "LM", name).estimator == est
+    assert law_for_domain("BNSL", "LM", "global").name == "BNSL"  # later laws have one fit of their own
+
+
+def test_estimator_arguments_are_checked():
+    with pytest.raises(ValueError, match="estimator must be one of"):
+        M2(estimator="lucky")
+    with pytest.raises(ValueError, match="pass estimator='eq4'"):
+        M4(estimator="sound", search="local")
+    with pytest.raises(ValueError, match="unknown estimator 'released'"):
+        law_for_domain("M2", "IC", "released")
