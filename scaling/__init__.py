@@ -6,12 +6,9 @@
 >>> law.predict(curve.x_test)                                            # doctest: +SKIP
 """
 
-from .data import load_benchmark
+from .benchmark import load_benchmark
 from .evaluate import extrapolation_rmse, rmse_standard_error, run_benchmark, win_fractions
-from .laws import LAWS, M1, M2, M3, M4, ScalingLaw, law_for_domain
-# The later laws (beyond the paper) register themselves in LAWS when their modules are imported.
-from .bnsl import BNSL
-from .chinchilla import Chinchilla
+from .laws import BNSL, LAWS, M1, M2, M3, M4, Chinchilla, ScalingLaw, law_for_domain
 from ._notebook import inline_figures_in_kernels
 
 inline_figures_in_kernels()  # a headless MPLBACKEND=Agg must not drop a notebook's figures

@@ -87,7 +87,7 @@ def _limit_hits(name: str, value: float, y: np.ndarray) -> list[str]:
 def _m4_eps0_bounds(law, y, estimator):
     """The interval a learned eps0 was searched in, for this estimator."""
     if estimator == "sound":
-        from .sound import EPS0_REL_MARGIN, EPS0_REL_MAX
+        from .laws.sound import EPS0_REL_MARGIN, EPS0_REL_MAX
 
         lo = y.max() * (1 + EPS0_REL_MARGIN)
         hi = law.eps0_max if law.eps0_max is not None else y.max() * (1 + EPS0_REL_MAX)
@@ -100,10 +100,10 @@ def _m4_hits(law, p, y, estimator) -> list[str]:
     if law.alpha is None and p["alpha"] <= 1e-12:
         hits.append("alpha=0")
     if estimator == "sound" and law.alpha is None:
-        from .sound import _ALPHA_MAX
+        from .laws.sound import ALPHA_MAX
 
-        if p["alpha"] >= _ALPHA_MAX * (1 - _BOUND_RTOL):
-            hits.append(f"alpha={_ALPHA_MAX:g}")
+        if p["alpha"] >= ALPHA_MAX * (1 - _BOUND_RTOL):
+            hits.append(f"alpha={ALPHA_MAX:g}")
     if law.learn_eps0:  # the search interval of M4: above the data, up to eps0_max
         lo, hi = _m4_eps0_bounds(law, y, estimator)
         if p["eps0"] <= lo * (1 + _BOUND_RTOL):
@@ -344,8 +344,8 @@ _BENCHMARK_ESTIMATORS = {"released": "released", "global": "eq4", "local": "eq4"
 
 def _law_of_row(row):
     """The fitted law of one run_benchmark row, configured as the benchmark fits it for the row's domain."""
-    from .experiments_lang import law_from_row
-    from .laws import law_for_domain
+    from .evaluate import law_from_row
+    from .laws.paper import law_for_domain
 
     # from_params fixes M4's alpha and eps0; the domain's configuration learns both, and diagnose judges
     # the constraints and magnitudes of what was learned

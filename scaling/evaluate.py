@@ -9,14 +9,15 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ._checks import as_positive_array
-from .laws import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
+from .benchmark.catalogue import DOMAINS, RESULT_COLUMNS
+from .metrics import FAILED_RMSE, extrapolation_rmse, rmse_standard_error, truncate_rmse
+from .laws.paper import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
+from .laws.released import RELEASED_PARAMS, ReleasedFit
 
 __all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions", "ESTIMATORS",
-           "truncate_rmse", "WIN_RULES", "FAILED_RMSE", "FIGURE1_TIE_RULE", "resolve_estimator"]
+           "truncate_rmse", "WIN_RULES", "FAILED_RMSE", "FIGURE1_TIE_RULE", "resolve_estimator",
+           "law_from_row", "rescore", "winner_mask", "RESULT_COLUMNS"]
 
-# The released notebook scores a failed fit as RMSE 1 (far worse than any real fit).
-FAILED_RMSE = 1.0
 WIN_RULES = ("split", "credit-all")
 #: The tie rule of the paper's Figure 1 (bottom), per domain: its image-classification bars sum to 1
 #: (the released notebook's cell splits a tie's win among the tied laws), while its NMT, LM and
@@ -24,40 +25,13 @@ WIN_RULES = ("split", "credit-all")
 #: Pass it as ``win_fractions(results, rule=FIGURE1_TIE_RULE)``; every Figure 1 the package computes
 #: uses it.
 FIGURE1_TIE_RULE = {"IC": "split", "NMT": "credit-all", "LM": "credit-all", "BB": "credit-all"}
-DOMAIN_ORDER = ("IC", "NMT", "LM", "BB")
-
-
-def _squared_log_errors(y_true, y_pred) -> np.ndarray:
-    y_true = as_positive_array(y_true, "y_true")
-    y_pred = as_positive_array(y_pred, "y_pred")
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same length, got {y_true.size} and {y_pred.size}.")
-    if y_true.size == 0:
-        raise ValueError("no held-out points: the extrapolation error needs at least one.")
-    return (np.log(y_pred) - np.log(y_true)) ** 2
-
-
-def extrapolation_rmse(y_true, y_pred) -> float:
-    """Root mean squared error of the natural log of the loss (paper Eq. 6)."""
-    return float(np.sqrt(np.mean(_squared_log_errors(y_true, y_pred))))
-
-
-def rmse_standard_error(y_true, y_pred) -> float:
-    """The "±" of the released code: one standard error of the mean squared log error, mapped to RMSE.
-
-    With ``e_i`` the squared log errors, ``mu`` their mean and ``s`` their
-    standard deviation (ddof 0): ``sqrt(mu + s / sqrt(n)) - sqrt(mu)``.
-    A single held-out point gives 0.  Duplicated points count in ``n``.
-    """
-    e = _squared_log_errors(y_true, y_pred)
-    mu = e.mean()
-    return float(np.sqrt(mu + e.std() / np.sqrt(e.size)) - np.sqrt(mu))
+DOMAIN_ORDER = DOMAINS  # (the name the studies use)
 
 
 def fit_curve(curve, law: str, keep_predictions: bool = False, estimator: str = "sound", **settings) -> dict:
     """Fit one law (configured for the curve's domain) on the fit part; score it on the held-out part.
 
-    ``estimator`` is ``"sound"`` (log loss, :mod:`scaling.sound`), ``"global"`` (the global minimum
+    ``estimator`` is ``"sound"`` (log loss, :mod:`scaling.laws.sound`), ``"global"`` (the global minimum
     of Eq. 4/5) or ``"local"`` (Eq. 4 descended from the released start) for M1-M4; BNSL and the
     Chinchilla-style law always use their own fit, which already works on log predictions.
     ``settings`` are keyword overrides of the law's per-domain configuration.
@@ -92,9 +66,9 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, estimator: str = 
 
 
 #: How a law is fitted: ``"released"`` is the paper's method (the authors' released code, emulated
-#: exactly by :mod:`scaling.released`); ``"global"`` the global minimum of the paper's stated loss
+#: exactly by :mod:`scaling.laws.released`); ``"global"`` the global minimum of the paper's stated loss
 #: (Eq. 4/5); ``"local"`` a descent on that loss from the released starting point; ``"sound"`` each
-#: law fitted on log loss, the quantity extrapolation is scored in (:mod:`scaling.sound`; M1-M4).
+#: law fitted on log loss, the quantity extrapolation is scored in (:mod:`scaling.laws.sound`; M1-M4).
 ESTIMATORS = ("released", "global", "local", "sound")
 
 
@@ -121,14 +95,14 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
 
     ``laws`` defaults to the paper's M1-M4; any registered name works (see
     :data:`scaling.laws.LAWS`).  ``estimator`` is one of :data:`ESTIMATORS`: ``"released"``
-    hands the fits to :func:`scaling.released.run_released_benchmark` (M1-M4 only; score it on
+    hands the fits to :func:`scaling.laws.released.run_released_benchmark` (M1-M4 only; score it on
     ``load_benchmark(drop_duplicates=False)`` to count every held-out row as the paper did),
     ``"global"`` the global minimum of Eq. 4/5, ``"local"`` an Eq. 4 descent from the released start
     (M2 and M4), ``"sound"`` (the default, as for a law's own ``fit``) the fit on log loss.
     ``settings`` maps a law name to keyword
     overrides of its per-domain configuration, e.g. ``{"M4": {"learn_eps0": False}}``, for the
     paper-versus-notebook variants (with ``"released"``: options of
-    :func:`scaling.released.fit_released`, e.g. ``{"M4": {"update_eps0": False}}``).
+    :func:`scaling.laws.released.fit_released`, e.g. ``{"M4": {"update_eps0": False}}``).
     ``keep_predictions`` adds a ``pred`` column with the held-out predictions (see :func:`fit_curve`).
     """
     if estimator not in ESTIMATORS:
@@ -154,8 +128,7 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
             if progress and (done % max(1, total // 20) == 0 or done == total):
                 print(f"\r  fitted {done:4d}/{total} ({curve.domain:>3}) in {time.perf_counter() - start:6.2f} s",
                       end="\n" if done == total else "", file=stream, flush=True)
-    columns = ["domain", "task", "model", "law", "rmse", "se", "fit_seconds", "converged", "train_loss",
-               "objective", "beta", "c", "eps_inf", "eps0", "alpha", "gamma"]
+    columns = list(RESULT_COLUMNS)
     frame = pd.DataFrame(rows)
     # Parameters of later laws (BNSL's d1, f1, ...) follow the paper's, so nothing a fit reports is dropped.
     extra = [col for col in frame.columns if col not in columns and col not in ("error", "pred")]
@@ -164,7 +137,7 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
 
 
 def _run_released(bench, laws, progress, stream, settings, keep_predictions) -> pd.DataFrame:
-    from .released import LAWS_RELEASED, predict_released, run_released_benchmark
+    from .laws.released import LAWS_RELEASED, predict_released, run_released_benchmark
 
     laws = tuple(resolve_law_name(name) for name in laws)
     other = [name for name in laws if name not in LAWS_RELEASED]
@@ -175,7 +148,6 @@ def _run_released(bench, laws, progress, stream, settings, keep_predictions) -> 
                                                   **settings.get(law, {})) for law in laws], ignore_index=True)
     else:  # one run: every fit in one pool of threads
         frame = run_released_benchmark(bench, laws=laws, progress=progress, stream=stream)
-    frame["objective"] = frame["train_loss"]
     # rows in run_benchmark's order: curves as in the bench, laws as given
     curve_rank = {(c.domain, c.task, c.model): i for i, c in enumerate(bench.curves)}
     law_rank = {law: i for i, law in enumerate(laws)}
@@ -193,19 +165,6 @@ def _released_params(row) -> dict:
     names = {"M1": ("beta", "c"), "M2": ("beta", "c", "eps_inf"), "M3": ("beta", "c", "gamma"),
              "M4": ("beta", "c", "eps_inf", "eps0", "alpha")}[row.law]
     return {k: float(getattr(row, k)) for k in names}
-
-
-def truncate_rmse(values, decimals: int | None):
-    """RMSEs truncated (not rounded) to ``decimals`` decimals, as the released notebook compares them.
-
-    ``decimals=None`` returns ``values`` unchanged.  The tiny nudge keeps a value such as 0.003, which
-    floating point stores as 0.0029999999999999996, from dropping to 0.002.  Works on arrays, Series
-    and DataFrames alike.
-    """
-    if decimals is None:
-        return values
-    factor = 10.0**decimals
-    return np.floor(values * factor + 1e-9) / factor
 
 
 def win_fractions(results: pd.DataFrame, rule="split", decimals: int | None = 3) -> pd.DataFrame:
@@ -245,3 +204,63 @@ def win_fractions(results: pd.DataFrame, rule="split", decimals: int | None = 3)
     out = out.loc[order]
     out.columns.name = "law"
     return out
+
+
+def law_from_row(row):
+    """The fitted law one row of a results frame describes (its ``law`` and parameters), ready to
+    predict and plot (``name``, ``params_``, ``c_``, ``predict``).
+
+    A row of the released estimator (column ``estimator`` is ``"released"``) gives a
+    :class:`scaling.laws.released.ReleasedFit`, which predicts as the released code does (M4 on its
+    10,000-point grid); any other row gives the package's law with those parameters. A failed fit
+    (a parameter that is not a finite number) raises ValueError with the fit's error.
+    """
+    estimator = row.get("estimator", row.get("search")) if hasattr(row, "get") else None
+    name = row["law"]
+    names = RELEASED_PARAMS[name] if estimator == "released" else LAWS[name].all_param_names()
+    params = {p: float(row[p]) for p in names}
+    if not all(np.isfinite(v) for v in params.values()):
+        why = row.get("error", "") if hasattr(row, "get") else ""
+        raise ValueError(f"the {name} fit of this row failed" + (f": {why}" if why else "") + ".")
+    return ReleasedFit(name, params) if estimator == "released" else LAWS[name].from_params(**params)
+
+
+def rescore(results: pd.DataFrame, bench_or_curves) -> pd.DataFrame:
+    """Score the fitted parameters of ``results`` on the held-out points of other curves with the
+    same keys (e.g. ``load_benchmark(drop_duplicates=False)``): ``rmse`` and ``se`` are recomputed
+    from :func:`law_from_row`'s predictions, the fits are not repeated. Failed fits stay failed."""
+    curves = {(c.domain, str(c.task), str(c.model)): c for c in getattr(bench_or_curves, "curves", bench_or_curves)}
+    out = results.copy()
+    for i, row in results.iterrows():
+        curve = curves.get((row["domain"], str(row["task"]), str(row["model"])))
+        if curve is None:
+            raise ValueError(f"no curve {(row['domain'], row['task'], row['model'])} to rescore on.")
+        if not np.isfinite(row["rmse"]):
+            continue
+        pred = law_from_row(row).predict(curve.x_test)
+        out.loc[i, "rmse"] = extrapolation_rmse(curve.loss_test, pred)
+        out.loc[i, "se"] = rmse_standard_error(curve.loss_test, pred)
+    return out
+
+
+def winner_mask(rmse: pd.DataFrame, se: pd.DataFrame | None = None, rule: str = "best",
+                decimals: int | None = None) -> pd.DataFrame:
+    """Which cells of a (curve x law) RMSE table count as best in their row.
+
+    ``rule="best"``: the smallest RMSE (ties, after truncation to ``decimals``
+    decimals if given, all win).  ``rule="within-se"``: every law whose RMSE is
+    at most the best RMSE plus the best law's standard error; this rule
+    reproduces the bold cells of the paper's Tables 2 and 3 (the paper's bold cells).
+    """
+    if rule not in ("best", "within-se"):
+        raise ValueError(f"unknown rule {rule!r}; use 'best' or 'within-se'.")
+    scores = rmse.fillna(1.0)
+    scores = truncate_rmse(scores, decimals)
+    best = scores.min(axis=1)
+    if rule == "best":
+        return scores.eq(best, axis=0)
+    if se is None:
+        raise ValueError("rule 'within-se' needs the standard errors (se=...).")
+    best_law = scores.idxmin(axis=1)
+    best_se = pd.Series([se.loc[i, law] for i, law in best_law.items()], index=scores.index).fillna(0.0)
+    return scores.le(best + best_se, axis=0)

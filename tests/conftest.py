@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from scaling.data import DATA_DIR_ENV, load_benchmark
+from scaling.benchmark import DATA_DIR_ENV, load_benchmark
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from scaling.ablation import ablation_summary, alpha_ablation
+from scaling.studies.ablation import ablation_summary, alpha_ablation
 
 
 @pytest.fixture(scope="module")

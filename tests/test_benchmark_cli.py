@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling.data import DATA_DIR_ENV, BenchmarkFormatError, load_benchmark, load_benchmark_csv
-from scaling.reference import load_released_outputs
+from scaling.benchmark import DATA_DIR_ENV, BenchmarkFormatError, load_benchmark, load_benchmark_csv
+from scaling.ledger.reference import load_released_outputs
 
 HEADER = "Domain,Task,Model,Seen Examples,Loss,Training\n"
 REAL_DIR = os.environ.get(DATA_DIR_ENV)
@@ -247,7 +247,7 @@ def test_malformed_file_gets_one_line(runs, tmp, name):
 
 @pytest.mark.parametrize("name", list(BAD))
 def test_malformed_file_gets_one_line_in_process(tmp, capsys, name):
-    from scaling.__main__ import _benchmark
+    from scaling.cli import benchmark as _benchmark
 
     i = list(BAD).index(name)
     out = tmp / f"in_process{i}.csv"
@@ -284,7 +284,7 @@ def test_an_error_in_the_second_file_names_it(runs, tmp):
     (["--search", "local", "--estimator", "global", "--csv", "{tmp}/ic.csv"], ["contradicts"]),
 ])
 def test_bad_options_get_one_line(tmp, capsys, args, words):
-    from scaling.__main__ import _benchmark
+    from scaling.cli import benchmark as _benchmark
 
     if not (tmp / "link.csv").exists():
         (tmp / "link.csv").symlink_to(tmp / "ic.csv")

@@ -60,8 +60,8 @@ def test_analytic_jacobian_matches_finite_differences(theta):
 
 
 def test_grid_solver_agrees_with_the_generic_constrained_least_squares():
-    from scaling._lstsq import fit_nonneg_slopes
-    from scaling.bnsl import _grid_linear_fit
+    from scaling.laws._lstsq import fit_nonneg_slopes
+    from scaling.laws.bnsl import _grid_linear_fit
 
     rng = np.random.default_rng(4)
     x = np.logspace(6, 9, 25)

@@ -6,7 +6,7 @@ from scipy.optimize import approx_fprime, minimize
 from threadpoolctl import threadpool_limits
 
 from scaling import LAWS, M2, Chinchilla, law_for_domain
-from scaling.chinchilla import HUBER_DELTA, huber_objective
+from scaling.laws.chinchilla import HUBER_DELTA, huber_objective
 
 X = np.logspace(6, 9, 30)
 TRUE = dict(beta=20.0, c=-0.4, eps_inf=0.2)

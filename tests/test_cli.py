@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from scaling import __main__ as cli
+from scaling import cli
 
 
 def _run(*args):
@@ -24,15 +24,17 @@ def test_unknown_command_is_named_and_help_succeeds():
     assert _run("--help").returncode == 0
 
 
-def test_optional_commands_appear_only_when_their_module_exists(monkeypatch):
-    monkeypatch.setitem(cli.OPTIONAL_COMMANDS, "nothing", ("scaling.no_such_module", "main", "absent"))
-    available = cli._available()
-    assert "nothing" not in available and "benchmark" in available
+def test_every_listed_command_resolves_to_a_function():
+    import importlib
+
+    assert set(cli.COMMANDS) == {"benchmark", "ledger", "fit", "perf"}
+    for name, (module, func, _) in cli.COMMANDS.items():
+        assert callable(getattr(importlib.import_module(module), func)), name
 
 
 def test_a_command_receives_the_arguments_after_its_name(monkeypatch):
     seen = {}
-    monkeypatch.setitem(cli.COMMANDS, "echo", ("scaling.__main__", "_echo_for_test", "test"))
+    monkeypatch.setitem(cli.COMMANDS, "echo", ("scaling.cli", "_echo_for_test", "test"))
     monkeypatch.setattr(cli, "_echo_for_test", lambda argv: seen.setdefault("argv", argv) and 7, raising=False)
     assert cli.main(["echo", "--a", "1"]) == 7
     assert seen["argv"] == ["--a", "1"]

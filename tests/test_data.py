@@ -1,4 +1,4 @@
-"""Tests for scaling.data. No network: every download goes to a loopback port or a fake.
+"""Tests for scaling.benchmark.data. No network: every download goes to a loopback port or a fake.
 
 Tests marked by the ``real_dir`` fixture need the released CSVs in ``$SCALING_DATA_DIR``
 (CI sets it to /work/shared/data) and are skipped when it is unset.
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling import data
-from scaling.data import (BenchmarkFormatError, ChecksumError, DownloadError, load_benchmark,
+from scaling.benchmark import data
+from scaling.benchmark import (BenchmarkFormatError, ChecksumError, DownloadError, load_benchmark,
                           read_csv)
 
 PINNED_BASE_URL = data.BASE_URL  # captured before the autouse fixture redirects it

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from scaling.bnsl import BNSL
-from scaling.chinchilla import Chinchilla
+from scaling.laws.bnsl import BNSL
+from scaling.laws.chinchilla import Chinchilla
 from scaling.diagnostics import CODES, bound_hits, diagnose
 from scaling.laws import M1, M2, M3, M4
-from scaling.sound import fit_sound
+from scaling.laws.sound import fit_sound
 from scaling.userfit import fit_user_curve
 
 X = np.geomspace(1e3, 1e6, 15)
@@ -133,7 +133,7 @@ def test_a_limit_at_zero_without_a_reduction_is_on_its_constraint():
 
 # --- the benchmark's fits: rebuilt from run_benchmark rows -------------------------------------------------
 def _bench(tmp_path):
-    from scaling.data import load_benchmark_csv
+    from scaling.benchmark import load_benchmark_csv
 
     x = np.geomspace(1e5, 1e9, 12)
     rows = [("IC", "t", "m", 0.2 + 3.0 * x**-0.3), ("NMT", "t", "m", 2.0 + 40.0 * x**-0.3)]

@@ -129,7 +129,7 @@ def test_truncate_rmse_truncates_like_the_released_notebook():
 
 
 def test_run_benchmark_with_the_released_estimator_keeps_the_row_order(bench):
-    from scaling.released import run_released_benchmark
+    from scaling.laws.released import run_released_benchmark
 
     curves = type("B", (), {"curves": bench.by_domain("NMT")[:2]})()
     res = run_benchmark(curves, laws=("M3", "M1"), estimator="released", keep_predictions=True)

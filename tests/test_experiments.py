@@ -1,4 +1,4 @@
-"""Tests for scaling.experiments (Figures 2, 3, 4) and the figure functions the chapters use."""
+"""Tests for scaling.studies.foundations (Figures 2, 3, 4) and the figure functions the chapters use."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from scaling import experiments as E  # noqa: E402
-from scaling import ledger, plotting  # noqa: E402
-from scaling.data import LearningCurve  # noqa: E402
+from scaling.studies import foundations as E# noqa: E402
+from scaling import ledger
+from scaling.report import plotting# noqa: E402
+from scaling.benchmark import LearningCurve  # noqa: E402
 from scaling.laws import M2  # noqa: E402
-from scaling.synthetic import DEFAULT_SIZES, logistic_learning_curve  # noqa: E402
+from scaling.benchmark.synthetic import DEFAULT_SIZES, logistic_learning_curve  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The image-classification experiments (scaling.experiments_ic) on the real ImageNet curves.
+"""The image-classification experiments (scaling.studies.ic) on the real ImageNet curves.
 
 The fits are restricted to the 18 ImageNet curves (Figures 6 and 7) so that the module runs in a
 few seconds; the table and win-fraction helpers are checked on those rows too.  ``inet`` holds the
@@ -17,12 +17,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from scaling import experiments_ic as ic  # noqa: E402
-from scaling import plotting  # noqa: E402
+from scaling.studies import ic as ic# noqa: E402
+from scaling.report import plotting# noqa: E402
 from scaling.evaluate import extrapolation_rmse  # noqa: E402
 from scaling.laws import law_for_domain  # noqa: E402
 from scaling.ledger import STATUSES, load_reference  # noqa: E402
-from scaling.released import fit_released, predict_released  # noqa: E402
+from scaling.laws.released import fit_released, predict_released  # noqa: E402
 
 
 @pytest.fixture(scope="module")

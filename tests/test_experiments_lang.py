@@ -1,4 +1,4 @@
-"""Tests of scaling.experiments_lang and of the plotting functions of the language chapters.
+"""Tests of scaling.studies.lang and of the plotting functions of the language chapters.
 
 Fast: the NMT, LM and BB domains together hold 20 curves; the package's estimators fit each in
 milliseconds and the released emulation the 80 fits in a few seconds. Tests that need the
@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling import experiments_lang as xl
-from scaling import lang_plots, plotting
-from scaling.data import LearningCurve, load_benchmark
+from scaling.studies import lang as xl
+from scaling.studies import lang_plots
+from scaling.report import plotting
+from scaling.benchmark import LearningCurve, load_benchmark
 from scaling.evaluate import FIGURE1_TIE_RULE, rmse_standard_error, win_fractions
 from scaling.laws import M1, M2
-from scaling.released import LM_TABLE2_FIT_X_MAX, cut_fit, predict_released
+from scaling.laws.released import LM_TABLE2_FIT_X_MAX, cut_fit, predict_released
 
 
 def _curve(domain="LM", model="1.68e+07", task="val_loss", n=30, n_test=10, noise=0.0, seed=0):
@@ -218,7 +219,7 @@ def test_exponent_reproduction_has_twenty_items(variants):
 def test_released_m3_is_optional(bench):
     res = xl.released_m3(bench, "BB")
     if res is None:
-        pytest.skip("scaling.released is not installed")
+        pytest.skip("scaling.laws.released is not installed")
     assert set(res["law"]) == {"M3"} and len(res) == 10
 
 

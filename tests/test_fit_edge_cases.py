@@ -10,9 +10,9 @@
 import numpy as np
 import pytest
 
-from scaling.bnsl import BNSL
+from scaling.laws.bnsl import BNSL
 from scaling.laws import M1, M3, M4
-from scaling.sound import fit_sound
+from scaling.laws.sound import fit_sound
 from scaling.userfit import fit_user_curve, make_law
 
 

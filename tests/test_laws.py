@@ -330,7 +330,7 @@ def test_out_of_range_starts_are_rejected_at_fit_time():
 
 # -- choosing the estimator ------------------------------------------------------------------------
 def test_sound_is_the_default_and_eq4_is_selectable():
-    from scaling.sound import fit_sound
+    from scaling.laws.sound import fit_sound
 
     rng = np.random.default_rng(3)
     y = M2.from_params(**TRUE[M2]).predict(X) * np.exp(rng.normal(0, 0.02, X.size))

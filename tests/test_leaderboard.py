@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from scaling.evaluate import extrapolation_rmse, run_benchmark
-from scaling.leaderboard import (POOLED, bootstrap_rmse, leaderboard, paired_bootstrap, pairwise_matrix,
+from scaling.studies.leaderboard import (POOLED, bootstrap_rmse, leaderboard, paired_bootstrap, pairwise_matrix,
                                  pairwise_table, rule_rankings)
 
 
@@ -165,7 +165,7 @@ def test_plots_draw_one_panel_per_group_and_reject_empty_input():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from scaling import leaderboard_plots as lp
+    from scaling.studies import leaderboard_plots as lp
 
     res = _rows([("IC", "a", "M2", 0.02), ("IC", "a", "M4", 0.01), ("BB", "b", "M2", 0.03), ("BB", "b", "M4", 0.04)])
     paper = pd.DataFrame({"M4": [0.7, 0.7]}, index=["IC", "BB"])
@@ -194,7 +194,7 @@ def few_curves(bench):
 
 @pytest.fixture(scope="module")
 def sound_fits(few_curves):
-    from scaling.leaderboard import fit_benchmark
+    from scaling.studies.leaderboard import fit_benchmark
 
     return fit_benchmark(few_curves, ("M2", "M4", "BNSL"), estimator="sound")
 
@@ -209,7 +209,7 @@ def test_fit_benchmark_is_run_benchmark_with_an_estimator_column(few_curves, sou
 
 
 def test_fit_benchmark_released_keeps_the_later_laws_own_fits(few_curves, sound_fits):
-    from scaling.leaderboard import fit_benchmark
+    from scaling.studies.leaderboard import fit_benchmark
 
     released = fit_benchmark(few_curves, ("M2", "M4", "BNSL"), estimator="released")
     assert list(released["law"][:3]) == ["M2", "M4", "BNSL"] and (released["estimator"] == "released").all()
@@ -223,7 +223,7 @@ def test_fit_benchmark_released_keeps_the_later_laws_own_fits(few_curves, sound_
 
 
 def test_fit_benchmark_does_not_depend_on_the_number_of_processes(few_curves, sound_fits):
-    from scaling.leaderboard import fit_benchmark
+    from scaling.studies.leaderboard import fit_benchmark
 
     parallel = fit_benchmark(few_curves, ("M2", "M4", "BNSL"), estimator="sound", n_jobs=2)
     cols = [c for c in sound_fits.columns if c not in ("fit_seconds", "pred")]
@@ -235,7 +235,7 @@ def test_fit_benchmark_does_not_depend_on_the_number_of_processes(few_curves, so
 
 
 def test_fitted_law_predicts_what_was_scored(few_curves, sound_fits):
-    from scaling.leaderboard import fit_benchmark, fitted_law
+    from scaling.studies.leaderboard import fit_benchmark, fitted_law
 
     released = fit_benchmark(few_curves[:1], ("M4",), estimator="released")
     for frame, law in ((sound_fits, "M4"), (sound_fits, "BNSL"), (released, "M4")):
@@ -253,7 +253,7 @@ def test_fitted_law_predicts_what_was_scored(few_curves, sound_fits):
 
 
 def test_compare_estimators_puts_leaderboards_side_by_side():
-    from scaling.leaderboard import compare_estimators
+    from scaling.studies.leaderboard import compare_estimators
 
     a = _rows([("IC", "a", "M2", 0.05), ("IC", "a", "M4", 0.02), ("IC", "b", "M2", 0.01), ("IC", "b", "M4", 0.03)])
     b = _rows([("IC", "a", "M2", 0.05), ("IC", "a", "M4", 0.09), ("IC", "b", "M2", 0.01), ("IC", "b", "M4", 0.08)])
@@ -270,7 +270,7 @@ def test_compare_estimators_puts_leaderboards_side_by_side():
 
 
 def test_contenders_are_the_laws_no_other_law_reliably_beats():
-    from scaling.leaderboard import contenders
+    from scaling.studies.leaderboard import contenders
 
     table = pd.DataFrame([
         ("IC", "M4", "M2", 0.99), ("IC", "M2", "M4", 0.01), ("IC", "M4", "M1", 0.97), ("IC", "M1", "M4", 0.03),

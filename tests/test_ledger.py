@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling import ledger
+from scaling import cli
+from scaling.ledger import core as ledger
 from scaling.ledger import (
     ProducerUnavailable, compare, load_reference, parse_printed, register_producer,
 )
@@ -415,7 +416,7 @@ def test_builtin_producers_skip_without_evaluate(monkeypatch):
     monkeypatch.setattr(ledger.importlib.util, "find_spec",
                         lambda name, *a: None if name == "scaling.evaluate" else real_find_spec(name, *a))
     ledger._benchmark_results.cache_clear()
-    builtin = ["Table 2", "Table 3", "Figure 1", "Figure 6", "Figure 9"]  # Figures 2-3 live in scaling.experiments
+    builtin = ["Table 2", "Table 3", "Figure 1", "Figure 6", "Figure 9"]  # Figures 2-3 live in scaling.studies.foundations
     ours, skipped = ledger.compute_ours(builtin)
     assert ours.empty
     assert len(skipped) == 5 and all("scaling.evaluate" in why for why in skipped.values())
@@ -439,7 +440,7 @@ REQUIRED_LEDGER_COLUMNS = ["source", "item", "paper", "ours", "status", "differe
 def test_cli_with_empty_registry(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(ledger, "_REGISTRY", {})
     out = tmp_path / "sub" / "ledger.csv"
-    assert ledger.main(["--out", str(out)]) == 0
+    assert cli.ledger(["--out", str(out)]) == 0
     df = pd.read_csv(out, dtype={"item": str, "model": str})
     for col in REQUIRED_LEDGER_COLUMNS:
         assert col in df.columns
@@ -458,10 +459,10 @@ def test_cli_runs_registered_producers(tmp_path, monkeypatch, capsys):
 
     @register_producer("Figure 2")
     def not_ready():
-        raise ProducerUnavailable("scaling.synthetic does not exist yet")
+        raise ProducerUnavailable("scaling.benchmark.synthetic does not exist yet")
 
     out = tmp_path / "ledger.csv"
-    assert ledger.main(["ledger", "--out", str(out), "--only", "Table 2", "--only", "Figure 2",
+    assert cli.ledger(["ledger", "--out", str(out), "--only", "Table 2", "--only", "Figure 2",
                         "--no-variants"]) == 0
     df = pd.read_csv(out).set_index("item")
     assert set(df["source"]) == {"Table 2", "Figure 2"} and len(df) == 72
@@ -482,19 +483,19 @@ def test_cli_no_compute_and_errors(tmp_path, monkeypatch, capsys):
         raise AssertionError("producers must not run with --no-compute")
     monkeypatch.setattr(ledger, "_REGISTRY", {"Table 2": [boom]})
     out = tmp_path / "l.csv"
-    assert ledger.main(["--out", str(out), "--no-compute", "--quiet"]) == 0
+    assert cli.ledger(["--out", str(out), "--no-compute", "--quiet"]) == 0
     assert capsys.readouterr().out == ""
     assert (pd.read_csv(out)["status"] == "not-yet").all()
     with pytest.raises(SystemExit):
-        ledger.main(["--out", str(out), "--only", "Table 9"])
+        cli.ledger(["--out", str(out), "--only", "Table 9"])
     with pytest.raises(SystemExit):
-        ledger.main([])                     # --out is required
+        cli.ledger([])                     # --out is required
 
 
 def test_cli_rejects_bad_producer_output(tmp_path, monkeypatch):
     monkeypatch.setattr(ledger, "_REGISTRY", {"Table 2": [lambda: pd.DataFrame({"item": ["x"]})]})
     with pytest.raises(ValueError, match="lacks column"):
-        ledger.main(["--out", str(tmp_path / "l.csv")])
+        cli.ledger(["--out", str(tmp_path / "l.csv")])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -510,7 +511,7 @@ def test_figure1_tie_rule_is_one_mapping():
     assert evaluate.FIGURE1_TIE_RULE == {"IC": "split", "NMT": "credit-all", "LM": "credit-all",
                                          "BB": "credit-all"}
     assert ledger.FIGURE1_TIE_RULE is evaluate.FIGURE1_TIE_RULE
-    from scaling.variants import BASELINE, VARIANTS
+    from scaling.ledger.variants import BASELINE, VARIANTS
 
     assert dict(VARIANTS[BASELINE].tie_rule) == evaluate.FIGURE1_TIE_RULE
 
@@ -671,7 +672,7 @@ def assert_causes_complete(led: pd.DataFrame) -> None:
 def test_cli_writes_the_new_columns_on_a_cheap_source(tmp_path, capsys, bench):
     """Figure 3 (M2 at fixed exponents on one curve, under a second) through the real CLI."""
     out = tmp_path / "ledger.csv"
-    assert ledger.main(["--out", str(out), "--only", "Figure 3"]) == 0
+    assert cli.ledger(["--out", str(out), "--only", "Figure 3"]) == 0
     df = pd.read_csv(out, keep_default_na=False, na_values=[""])
     for col in REQUIRED_LEDGER_COLUMNS + NEW_LEDGER_COLUMNS:
         assert col in df.columns, col
@@ -685,7 +686,7 @@ def test_cli_writes_the_new_columns_on_a_cheap_source(tmp_path, capsys, bench):
 
 def test_cli_with_the_variant_sweep(tmp_path, monkeypatch, capsys, bench):
     """Table 3 end to end with a fake released runner (instant) and fake global fits."""
-    from scaling import variants
+    from scaling.ledger import variants
 
     def fake_runner(curves, laws, progress, options):
         rows = []
@@ -701,7 +702,7 @@ def test_cli_with_the_variant_sweep(tmp_path, monkeypatch, capsys, bench):
     monkeypatch.setattr(ledger, "_benchmark_results", fake_results)
     out, sweep_csv = tmp_path / "ledger.csv", tmp_path / "sweep.csv"
     try:
-        assert ledger.main(["--out", str(out), "--only", "Table 3", "--variants", str(sweep_csv)]) == 0
+        assert cli.ledger(["--out", str(out), "--only", "Table 3", "--variants", str(sweep_csv)]) == 0
     finally:
         variants.clear_cache()
     df = pd.read_csv(out, keep_default_na=False, na_values=[""]).set_index("item")
@@ -724,4 +725,4 @@ STATUSES_ALL = ("reproduced", "within-error", "differs", "not-yet")
 
 def test_cli_variants_flag_conflicts(tmp_path):
     with pytest.raises(SystemExit):
-        ledger.main(["--out", str(tmp_path / "l.csv"), "--no-variants", "--variants", str(tmp_path / "v.csv")])
+        cli.ledger(["--out", str(tmp_path / "l.csv"), "--no-variants", "--variants", str(tmp_path / "v.csv")])

@@ -1,4 +1,4 @@
-"""The timing comparison (scaling.performance): structure and arithmetic, never the timings themselves."""
+"""The timing comparison (scaling.studies.performance): structure and arithmetic, never the timings themselves."""
 
 import io
 import json
@@ -14,9 +14,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from scaling import performance as perf  # noqa: E402
+from scaling.studies import performance as perf# noqa: E402
 from scaling.laws import M4  # noqa: E402
-from scaling.performance import (  # noqa: E402
+from scaling.studies.performance import (  # noqa: E402
     TIMING_COLUMNS,
     benchmark_totals,
     compare_methods,
@@ -40,7 +40,7 @@ from scaling.performance import (  # noqa: E402
     time_vs_points,
     timing_subset,
 )
-from scaling.reference import RELEASED_TOTAL_SECONDS  # noqa: E402
+from scaling.ledger.reference import RELEASED_TOTAL_SECONDS  # noqa: E402
 
 # The released schedule shortened so that an M2/M4 fit takes milliseconds (same algorithm).
 FAST = dict(gd_iterations=2, gd_epochs=50, newton_steps=10, max_iterations=4)

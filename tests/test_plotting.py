@@ -12,8 +12,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from scaling import plotting  # noqa: E402
-from scaling.data import LearningCurve  # noqa: E402
+from scaling.report import plotting# noqa: E402
+from scaling.benchmark import LearningCurve  # noqa: E402
 from scaling.laws import M2, M4  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""scaling.reference: the released code's outputs, shipped as package data."""
+"""scaling.ledger.reference: the released code's outputs, shipped as package data."""
 
 import hashlib
 from importlib import resources
@@ -6,17 +6,17 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from scaling import reference
-from scaling.reference import RELEASED_TOTAL_SECONDS, load_released_outputs, released_seconds
+from scaling.ledger import reference
+from scaling.ledger.reference import RELEASED_TOTAL_SECONDS, load_released_outputs, released_seconds
 
 COLUMNS = ["domain", "task", "model", "law", "rmse", "se", "fit_seconds", "beta", "c", "eps_inf", "alpha",
            "gamma", "eps0"]
 
 
 def test_the_shipped_file_is_the_documented_copy():
-    data = resources.files("scaling.reference").joinpath(reference.RELEASED_OUTPUTS_FILE).read_bytes()
+    data = resources.files("scaling.ledger.reference").joinpath(reference.RELEASED_OUTPUTS_FILE).read_bytes()
     assert hashlib.sha256(data).hexdigest() == reference.RELEASED_OUTPUTS_SHA256
-    readme = resources.files("scaling.reference").joinpath("README.md").read_text()
+    readme = resources.files("scaling.ledger.reference").joinpath("README.md").read_text()
     assert reference.RELEASED_OUTPUTS_SHA256 in readme
     assert "1d4d2f1aa6f2883a790d2ae46a6ee8ab150d8f31" in readme
 

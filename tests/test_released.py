@@ -1,14 +1,16 @@
-"""Our reimplementation of the released estimation algorithm (scaling.released)."""
+"""Our reimplementation of the released estimation algorithm (scaling.laws.released)."""
 
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
+from scaling.benchmark.catalogue import RESULT_COLUMNS
 from scipy.optimize import nnls
 
 from scaling.evaluate import rmse_standard_error
 from scaling.laws import M4
-from scaling.released import (
+from scaling.laws.released import (
     ERR_MARGIN,
     fit_released,
     fit_released_batch,
@@ -21,8 +23,8 @@ from scaling.released import (
 # The released schedule shortened (fewer gradient epochs, more Newton steps per round), so
 # that a fit takes a fraction of a second; the algorithm and its fixed point are the same.
 FAST = dict(gd_iterations=5, gd_epochs=100, newton_steps=50, max_iterations=2000)
-RUN_BENCHMARK_COLUMNS = ["domain", "task", "model", "law", "rmse", "se", "fit_seconds", "converged",
-                         "train_loss", "beta", "c", "eps_inf", "eps0", "alpha", "gamma", "error"]
+# the released runner returns run_benchmark's columns (the catalogue's), so the two frames combine
+RUN_BENCHMARK_COLUMNS = list(RESULT_COLUMNS) + ["error"]
 
 
 def _m4_curve(x, **truth):
@@ -203,7 +205,7 @@ def test_run_released_benchmark_on_real_curves(bench):
 
 def test_common_lm_cut_reproduces_the_m1_column_of_table_2(bench):
     from scaling.ledger import compare, load_reference, table2_from_results
-    from scaling.released import LM_TABLE2_FIT_X_MAX, cut_fit
+    from scaling.laws.released import LM_TABLE2_FIT_X_MAX, cut_fit
 
     lm = bench.by_domain("LM")
     # the cut is half the largest x of the shortest LM curve
@@ -223,8 +225,8 @@ def test_common_lm_cut_reproduces_the_m1_column_of_table_2(bench):
 
 
 def test_rescore_on_the_duplicated_lm_rows_keeps_rmse_and_shrinks_se(bench):
-    from scaling.data import load_benchmark
-    from scaling.released import rescore
+    from scaling.benchmark import load_benchmark
+    from scaling.laws.released import rescore
 
     curves = bench.by_domain("LM")[:2]
     res = run_released_benchmark(curves, laws=("M1",), progress=False)
@@ -255,8 +257,8 @@ def test_every_benchmark_fit_agrees_with_the_released_outputs():
     """All 368 (curve, law) fits: RMSE within 1e-5, parameters within 1e-4 relative, SE likewise."""
     import os
 
-    from scaling.data import DATA_DIR_ENV, load_benchmark
-    from scaling.reference import load_released_outputs
+    from scaling.benchmark import DATA_DIR_ENV, load_benchmark
+    from scaling.ledger.reference import load_released_outputs
 
     if not os.environ.get(DATA_DIR_ENV):
         pytest.skip(f"set ${DATA_DIR_ENV} to the benchmark folder")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from scaling import scorecard as sc
+from scaling.studies import scorecard as sc
 from scaling.ledger import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]

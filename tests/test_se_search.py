@@ -1,4 +1,4 @@
-"""Tests of scaling.se_search: every candidate "±" formula on tiny hand-made cells, the scoring rule,
+"""Tests of scaling.ledger.se_search: every candidate "±" formula on tiny hand-made cells, the scoring rule,
 the family's bookkeeping, and (with the benchmark) the released formula on the released fits."""
 
 import math
@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from scaling.evaluate import rmse_standard_error
-from scaling.se_search import (
+from scaling.ledger.se_search import (
     COMPONENTS, RELEASED, SEFormula, cell_stats, cell_table, notebook_bound, predictions_from_params,
     reproduced, se_candidates, se_value, search_se, search_summary,
 )
-from scaling.se_search import _best_factor, _select
+from scaling.ledger.se_search import _best_factor, _select
 
 # ---------------------------------------------------------------------------------------------
 # A tiny cell: 2 fitting points, 3 held-out points with log errors 0.1, -0.2, 0.3
@@ -302,13 +302,13 @@ needs_data = pytest.mark.skipif(not os.environ.get("SCALING_DATA_DIR"),
 
 @pytest.fixture(scope="module")
 def released_preds():
-    from scaling.se_search import released_predictions
+    from scaling.ledger.se_search import released_predictions
     return released_predictions()
 
 
 @needs_data
 def test_released_formula_on_released_fits_gives_the_released_se(released_preds):
-    from scaling.reference import load_released_outputs
+    from scaling.ledger.reference import load_released_outputs
     ref = load_released_outputs().set_index(["domain", "task", "model", "law"])["se"]
     got = {k: se_value(RELEASED, g["x"], g["y"], g["pred"], g["fit"].to_numpy(bool), k[0])
            for k, g in released_preds.groupby(["domain", "task", "model", "law"])}

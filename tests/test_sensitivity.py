@@ -1,4 +1,4 @@
-"""Tests of scaling.sensitivity (less data, other starts) and its figures."""
+"""Tests of scaling.studies.sensitivity (less data, other starts) and its figures."""
 
 import matplotlib
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling import sensitivity as sens
-from scaling import sensitivity_plots
-from scaling.data import LearningCurve
+from scaling.studies import sensitivity as sens
+from scaling.studies import sensitivity_plots
+from scaling.benchmark import LearningCurve
 from scaling.evaluate import fit_curve
 
 

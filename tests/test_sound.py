@@ -1,4 +1,4 @@
-"""The sound estimator: every law fitted on log loss (scaling.sound)."""
+"""The sound estimator: every law fitted on log loss (scaling.laws.sound)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scaling.laws import M1, M2, M3, M4
-from scaling.sound import fit_sound, sound_objective
+from scaling.laws.sound import fit_sound, sound_objective
 
 X = np.logspace(6, 9, 25)
 
@@ -114,7 +114,7 @@ RISING_Y = (1.0 - 0.006 * (RISING_X / RISING_X[0]) ** 0.9) * np.exp(np.random.de
 @pytest.mark.parametrize("make", [lambda: M4(eps0=1.001), lambda: M4(eps0=1.0, learn_eps0=True, eps0_max=1.001),
                                   lambda: M4(eps0=1.0, learn_eps0=True)], ids=["eps0 fixed", "BB", "eps0 learned"])
 def test_m4_keeps_beta_finite_where_the_fit_runs_to_huge_alpha(make):
-    from scaling.sound import LOG_COEF_MAX
+    from scaling.laws.sound import LOG_COEF_MAX
 
     law = fit_sound(make(), RISING_X, RISING_Y)
     p = law.params_
@@ -129,7 +129,7 @@ def test_m4_keeps_beta_finite_where_the_fit_runs_to_huge_alpha(make):
 
 
 def test_bootstrap_refits_keep_beta_finite_on_that_curve():
-    from scaling.refit import bootstrap_weights, warm_refits
+    from scaling.laws.refit import bootstrap_weights, warm_refits
 
     law = fit_sound(M4(eps0=1.0, learn_eps0=True, eps0_max=1.001), RISING_X, RISING_Y)
     idx = np.random.default_rng(1).integers(0, RISING_X.size, (40, RISING_X.size))

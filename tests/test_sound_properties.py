@@ -1,4 +1,4 @@
-"""Property tests of every law's log-loss fit: the sound estimator (scaling.sound.fit_sound) for M1-M4, with
+"""Property tests of every law's log-loss fit: the sound estimator (scaling.laws.sound.fit_sound) for M1-M4, with
 eps0 fixed and learned, and the own fits of BNSL and the Chinchilla-style law, which also work on log loss.
 
 For parameters drawn at random, each law's own curve on x = 1e6..1e9 is
@@ -26,10 +26,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scaling.bnsl import BNSL
-from scaling.chinchilla import Chinchilla, huber_objective
+from scaling.laws.bnsl import BNSL
+from scaling.laws.chinchilla import Chinchilla, huber_objective
 from scaling.laws import M1, M2, M3, M4
-from scaling.sound import fit_sound, sound_objective
+from scaling.laws.sound import fit_sound, sound_objective
 
 X = np.logspace(6, 9, 30)
 FAR = np.logspace(9.3, 10, 5)  # held out: 2x to 10x beyond the largest x fitted

@@ -1,4 +1,4 @@
-"""Tests for scaling.synthetic: the noisy-sphere logistic-regression learning curves."""
+"""Tests for scaling.benchmark.synthetic: the noisy-sphere logistic-regression learning curves."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import minimize
 from scipy.special import log_expit
 
-from scaling import synthetic as S
+from scaling.benchmark import synthetic as S
 
 
 def unit(d, k=0):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling.tables import results_table, sci, style_table, winner_mask
+from scaling.report.tables import results_table, sci, style_table, winner_mask
 
 
 @pytest.mark.parametrize("value, error, text", [

@@ -1,4 +1,4 @@
-"""Unit tests of scaling.userfit: reading a user's CSV, the hold-out split, the fit and its bootstrap."""
+"""Unit tests of scaling.userfit.fit: reading a user's CSV, the hold-out split, the fit and its bootstrap."""
 
 import json
 
@@ -208,7 +208,7 @@ def test_plot_draws_one_line_and_band_per_law(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from scaling.userfit_plots import plot_user_fit, save_user_fit_plot
+    from scaling.userfit.plots import plot_user_fit, save_user_fit_plot
 
     res = fit_user_curve(*m2_curve(noise=0.01), laws="M1,M2", holdout=0.25, n_boot=10)
     ax = plot_user_fit(res)
@@ -242,7 +242,7 @@ def test_panels_show_one_fit_each_and_the_unseen_points():
     import matplotlib
 
     matplotlib.use("Agg")
-    from scaling.userfit_plots import plot_user_fit_panels
+    from scaling.userfit.plots import plot_user_fit_panels
 
     x, y = m2_curve(noise=0.01)
     fits = {k: fit_user_curve(x[:k], y[:k], laws="M1", n_boot=5) for k in (6, 9)}

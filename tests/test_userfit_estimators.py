@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from scaling.laws import M2, M4
-from scaling.released import fit_released, predict_released
-from scaling.sound import fit_sound
+from scaling.laws.released import fit_released, predict_released
+from scaling.laws.sound import fit_sound
 from scaling.userfit import (DEFAULT_ESTIMATOR, ESTIMATORS, bench_curves, check_outputs, fit_user_curve, main,
                              run_bench)
 
@@ -139,7 +139,7 @@ def test_two_options_naming_one_file_and_bad_plot_format_are_refused_first(tmp_p
 
 
 def test_no_output_file_unless_every_output_is_produced(tmp_path, capsys, monkeypatch):
-    import scaling.userfit_plots as plots
+    import scaling.userfit.plots as plots
 
     path = tmp_path / "curve.csv"
     path.write_text(CSV)
@@ -161,7 +161,7 @@ def test_no_output_file_unless_every_output_is_produced(tmp_path, capsys, monkey
 def test_bench_prints_figures_beside_targets_without_asserting(tmp_path, monkeypatch, capsys):
     import io
 
-    import scaling.userfit as uf
+    import scaling.userfit.fit as uf
 
     paths = bench_curves(tmp_path)
     assert pd.read_csv(paths["curve40"]).shape == (40, 2) and pd.read_csv(paths["curve1e5"]).shape == (100_000, 2)

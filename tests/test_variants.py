@@ -1,4 +1,4 @@
-"""Tests of the protocol-variant sweep (scaling.variants): definitions, option routing, caching,
+"""Tests of the protocol-variant sweep (scaling.ledger.variants): definitions, option routing, caching,
 and a small real sweep (NMT and LM, the instant laws M1 and M3)."""
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scaling import variants
+from scaling.ledger import variants
 from scaling.evaluate import DOMAIN_ORDER, FIGURE1_TIE_RULE, WIN_RULES
-from scaling.released import LM_TABLE2_FIT_X_MAX
+from scaling.laws.released import LM_TABLE2_FIT_X_MAX
 from scaling.ledger import FIGURE1_RULES, GOOD_STATUSES, STATUSES, load_reference
-from scaling.variants import BASELINE, VARIANTS
+from scaling.ledger.variants import BASELINE, VARIANTS
 
 
 @pytest.fixture(autouse=True)
