@@ -7,6 +7,9 @@ listed in ``_toc.yml`` is loaded with all other hosts unresolvable, as on a mach
 internet access. For each page the test checks that
 
 * every image loaded (no ``naturalWidth == 0``),
+* the page shows as many figures in its cell outputs as the executed notebook produced in the cells
+  it renders (a headless backend that drops figures, a removed output), and every figure decodes
+  and is not blank (at least 1 % of its pixels differ from its background colour),
 * no cell output is an error, a traceback or stderr,
 * the math was typeset by the local MathJax (``mjx-container`` elements, no raw ``$$``),
 * the "next" (or, on the last page, "previous") link leads to a page that exists and
@@ -149,6 +152,9 @@ PROBE = r"""
       images: Array.prototype.map.call(document.images, function (im) {
         return {src: im.currentSrc || im.src, complete: im.complete, width: im.naturalWidth};
       }),
+      output_images: Array.prototype.map.call(document.querySelectorAll(".cell_output img"), function (im) {
+        return im.currentSrc || im.src;
+      }),
       error_outputs: count(".output.error, .output.traceback, .output.stderr, div.traceback"),
       traceback_text: text.indexOf("Traceback (most recent call last)") >= 0,
       math_nodes: math.length,
@@ -235,6 +241,43 @@ def _status(url: str) -> int:
         return response.status
 
 
+# -- figures: what the executed notebook made against what the page shows ----------------------------
+EXECUTED = ROOT / "_build" / "jupyter_execute"
+_FIGURE_TYPES = ("image/png", "image/svg+xml", "image/jpeg")
+_HIDDEN_OUTPUT_TAGS = {"remove-cell", "remove-output"}
+
+
+def _notebook_figures(page: str) -> int | None:
+    """Figures in the outputs of the cells the page renders, from the executed notebook (None if absent)."""
+    notebook = EXECUTED / f"{page}.ipynb"
+    if not notebook.is_file():
+        return None
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    count = 0
+    for cell in cells:
+        if cell.get("cell_type") != "code" or set(cell.get("metadata", {}).get("tags", [])) & _HIDDEN_OUTPUT_TAGS:
+            continue
+        count += sum(any(t in out.get("data", {}) for t in _FIGURE_TYPES) for out in cell.get("outputs", []))
+    return count
+
+
+def _blank_share(path: Path) -> float:
+    """Share of pixels that differ from the image's most common colour (0 for a blank image)."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.load()  # raises on a file that does not decode
+        rgba = im.convert("RGBA")
+    pixels = np.asarray(rgba, dtype=np.int16)
+    # transparent pixels count as white, as the page shows them
+    alpha = pixels[..., 3:4] / 255.0
+    rgb = (pixels[..., :3] * alpha + 255 * (1 - alpha)).reshape(-1, 3).astype(np.int16)
+    colours, counts = np.unique(rgb, axis=0, return_counts=True)
+    background = colours[np.argmax(counts)]
+    return float(np.mean(np.abs(rgb - background).sum(axis=1) > 30))
+
+
 # -- the tests ---------------------------------------------------------------------------------------
 def test_toc_has_pages():
     assert PAGES, "_toc.yml lists no pages"
@@ -254,6 +297,18 @@ def test_page_renders(page, site, server, chromium):
 
     broken = [im["src"] for im in report["images"] if not im["complete"] or im["width"] == 0]
     assert not broken, f"{page}: broken images {broken}"
+
+    made = _notebook_figures(page)
+    shown = report["output_images"]
+    if made is not None:
+        assert len(shown) == made, (
+            f"{page}: the executed notebook made {made} figure(s) in the cells the page renders, the page shows "
+            f"{len(shown)} (a figure lost to a non-inline backend, or an output removed?)")
+    for src in shown:
+        local = site / urlsplit(src).path.lstrip("/")
+        assert local.is_file(), f"{page}: figure {src} is not a file of the site"
+        share = _blank_share(local)
+        assert share >= 0.01, f"{page}: figure {local.name} is blank ({share:.2%} of its pixels differ from the background)"
 
     assert report["error_outputs"] == 0 and not report["traceback_text"], (
         f"{page}: {report['error_outputs']} error/traceback/stderr output(s) on the page"
@@ -276,6 +331,29 @@ def test_page_renders(page, site, server, chromium):
     target = urljoin(urljoin(server, f"{page}.html"), link.split("#")[0])
     assert (site / urlsplit(target).path.lstrip("/")).is_file(), f"{page}: navigation link {link} points nowhere"
     assert _status(target) == 200, f"{page}: navigation link {link} does not answer 200"
+
+
+def test_the_figure_checks_can_fail(tmp_path):
+    """A blank image is caught, a drawn one passes (guards the figure check against passing vacuously)."""
+    import numpy as np
+    from PIL import Image
+
+    blank = np.full((60, 80, 3), 255, dtype=np.uint8)
+    Image.fromarray(blank).save(tmp_path / "blank.png")
+    drawn = blank.copy()
+    drawn[20:40, 10:70] = (31, 119, 180)
+    Image.fromarray(drawn).save(tmp_path / "drawn.png")
+    assert _blank_share(tmp_path / "blank.png") == 0.0
+    assert _blank_share(tmp_path / "drawn.png") > 0.2
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(Exception):
+        _blank_share(tmp_path / "bad.png")
+
+
+def test_the_book_has_figures(site):
+    """Most chapters draw figures: the executed notebooks hold dozens of them (none means a lost backend)."""
+    made = {p: _notebook_figures(p) for p in PAGES}
+    assert sum(n or 0 for n in made.values()) >= 40, f"the executed notebooks hold too few figures: {made}"
 
 
 def test_some_page_has_math(site):
