@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 from scaling.studies import foundations as E# noqa: E402
 from scaling import ledger
+from scaling.studies import foundations_plots  # noqa: E402
 from scaling.report import plotting# noqa: E402
 from scaling.benchmark import LearningCurve  # noqa: E402
 from scaling.laws import M2  # noqa: E402
@@ -206,7 +207,7 @@ def test_figure2_and_regime_plots(small_curve):
     mean = E.mean_curve(small_curve)
     fits = E.figure2_fits(small_curve)
     theory = lambda n: E.asymptotic_excess_risk(n, 100, 0.2)  # noqa: E731
-    fig = plotting.plot_cutoff_panels(mean, fits, delta=0.2, theory=theory)
+    fig = foundations_plots.plot_cutoff_panels(mean, fits, delta=0.2, theory=theory)
     panels = [ax for ax in fig.axes if ax.get_title().startswith("cutoff")]
     assert len(panels) == 3 and all(ax.get_yscale() == "log" for ax in panels)
     labels = [t.get_text() for t in panels[0].get_legend().get_texts()]
@@ -214,10 +215,10 @@ def test_figure2_and_regime_plots(small_curve):
     # the fourth slot of the 2 x 2 grid explains the shared marks
     shared = [t.get_text() for t in fig.axes[3].get_legend().get_texts()]
     assert "fitted" in shared and "left out" in shared
-    fig = plotting.plot_cutoff_panels(mean, fits, delta=0.2, ncols=3)   # the paper's row
+    fig = foundations_plots.plot_cutoff_panels(mean, fits, delta=0.2, ncols=3)   # the paper's row
     assert len(fig.axes) == 3 and fig.legends
     slope = E.local_slope(mean["n"], mean["mean"] - 0.2)
-    fig = plotting.plot_learning_regimes(mean, slope, delta=0.2, boundaries=(100, 1000),
+    fig = foundations_plots.plot_learning_regimes(mean, slope, delta=0.2, boundaries=(100, 1000),
                                          theory=theory)
     assert len(fig.axes) == 2
 
@@ -227,15 +228,15 @@ def test_figure3_plots_and_slider():
     sweep = E.fixed_exponent_sweep(curve, np.round(np.linspace(0, -1, 101), 2))
     minima = E.sweep_minima(sweep)
     kw = dict(fit_range=E.FIGURE3_FIT_RANGE, test_range=E.FIGURE3_TEST_RANGE)
-    fig = plotting.plot_figure3(curve, sweep, left_cs=E.FIGURE3_LEFT_CS,
+    fig = foundations_plots.plot_figure3(curve, sweep, left_cs=E.FIGURE3_LEFT_CS,
                                 middle_cs=E.FIGURE3_MIDDLE_CS, minima=minima, **kw)
     assert len(fig.axes) == 3
     assert len(fig.axes[0].get_lines()) == len(E.FIGURE3_LEFT_CS)
-    fig = plotting.plot_fixed_exponent_grid(curve, sweep, [-0.1, -0.3, -0.5], **kw)
+    fig = foundations_plots.plot_fixed_exponent_grid(curve, sweep, [-0.1, -0.3, -0.5], **kw)
     assert sum(ax.get_visible() for ax in fig.axes) == 3
     with pytest.raises(ValueError, match="no exponent"):
-        plotting.plot_fixed_exponent_fits(curve, sweep, [-0.123], **kw)
-    widget = plotting.exponent_slider(curve, sweep, minima=minima, **kw)
+        foundations_plots.plot_fixed_exponent_fits(curve, sweep, [-0.123], **kw)
+    widget = foundations_plots.exponent_slider(curve, sweep, minima=minima, **kw)
     slider = widget.children[0]
     slider.value = -0.5          # redraws without error
     assert slider.value == -0.5
@@ -243,21 +244,21 @@ def test_figure3_plots_and_slider():
 
 def test_live_frontend(monkeypatch):
     monkeypatch.delenv("SCALING_WIDGETS", raising=False)
-    assert plotting.live_frontend() is False      # plain Python: no kernel
+    assert foundations_plots.live_frontend() is False      # plain Python: no kernel
     monkeypatch.setenv("SCALING_WIDGETS", "1")
-    assert plotting.live_frontend() is True
+    assert foundations_plots.live_frontend() is True
     monkeypatch.setenv("SCALING_WIDGETS", "0")
-    assert plotting.live_frontend() is False
+    assert foundations_plots.live_frontend() is False
 
 
 def test_bootstrap_plots():
     curves = E.bootstrap_curves([50, 200], total_steps=300, batch_size=5, d=40,
                                 record_train=[50])
-    ax = plotting.plot_bootstrap_curves(curves)
+    ax = foundations_plots.plot_bootstrap_curves(curves)
     assert ax.get_xscale() == "log"
-    ax = plotting.plot_train_test_gap(curves, 50)
+    ax = foundations_plots.plot_train_test_gap(curves, 50)
     assert len(ax.get_lines()) == 3
     with pytest.raises(ValueError, match="record_train"):
-        plotting.plot_train_test_gap(curves, 200)
+        foundations_plots.plot_train_test_gap(curves, 200)
     with pytest.raises(ValueError, match="metric"):
-        plotting.plot_bootstrap_curves(curves, metric="loss")
+        foundations_plots.plot_bootstrap_curves(curves, metric="loss")

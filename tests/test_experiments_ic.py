@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from scaling.studies import ic as ic# noqa: E402
+from scaling.studies import ic_plots  # noqa: E402
 from scaling.report import plotting# noqa: E402
 from scaling.evaluate import extrapolation_rmse  # noqa: E402
 from scaling.laws import law_for_domain  # noqa: E402
@@ -275,21 +276,21 @@ def test_figure_functions_draw(bench, inet):
     plotting.set_style()
     curves = [bench.curve("IC", "inet_10", m) for m in ("ViT/B/16", "MiX/L/16")]
     laws = [ic.fitted_laws(inet, "inet_10", c.model) for c in curves]
-    fig = plotting.plot_law_rows(curves, laws, winners=[["M4"], ["M3", "M4"]])
+    fig = ic_plots.plot_law_rows(curves, laws, winners=[["M4"], ["M3", "M4"]])
     assert len(fig.axes) == 8
-    fig = plotting.plot_law_rows(curves, laws, layout=None, sharex=True)
+    fig = ic_plots.plot_law_rows(curves, laws, layout=None, sharex=True)
     assert len(fig.axes) == 8
     with pytest.raises(ValueError, match="one mapping per curve"):
-        plotting.plot_law_rows(curves, laws[:1])
+        ic_plots.plot_law_rows(curves, laws[:1])
     comp = ic.exponent_comparison(inet)
-    fig = plotting.plot_exponents_by_shots(comp, comp.assign(c=comp["paper"]))
+    fig = ic_plots.plot_exponents_by_shots(comp, comp.assign(c=comp["paper"]))
     assert len(fig.axes) == 6
-    fig = plotting.plot_exponents_by_shots(comp, comp.assign(c=comp["paper"]), second=comp.assign(c=comp["c"] / 2),
+    fig = ic_plots.plot_exponents_by_shots(comp, comp.assign(c=comp["paper"]), second=comp.assign(c=comp["c"] / 2),
                                            second_label="halved")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["ours", "paper", "halved"]
     assert len(fig.axes[0].lines) == 6  # per panel: ours, paper and second, for two sizes
     points, lines = ic.excess_risk(bench, inet)
-    fig = plotting.plot_excess_risk_by_family(points, lines)
+    fig = ic_plots.plot_excess_risk_by_family(points, lines)
     assert len(fig.axes) == 3
     table = pd.DataFrame({"M1": [0.04, 0.05], "M2": [0.1, 0.09], "M3": [0.16, 0.35], "M4": [0.7, 0.51]},
                          index=["paper", "ours"])

@@ -19,7 +19,6 @@ import pytest
 
 from scaling.studies import lang as xl
 from scaling.studies import lang_plots
-from scaling.report import plotting
 from scaling.benchmark import LearningCurve, load_benchmark
 from scaling.evaluate import FIGURE1_TIE_RULE, rmse_standard_error, win_fractions
 from scaling.laws import M1, M2
@@ -345,34 +344,34 @@ def test_side_by_side_with_three_lines(released, variants):
 def test_plot_overlay_grid_draws_every_law():
     curves = [_curve(), _curve(seed=2)]
     fits = [{"M1": M1().fit(c.x_fit, c.loss_fit), "M2": M2().fit(c.x_fit, c.loss_fit)} for c in curves]
-    fig = plotting.plot_overlay_grid(curves, fits, ncols=2, titles=["a", "b"])
+    fig = lang_plots.plot_overlay_grid(curves, fits, ncols=2, titles=["a", "b"])
     axes = [a for a in fig.axes if a.get_visible()]
     assert len(axes) == 2 and all(len(a.get_lines()) == 2 for a in axes)
     assert axes[0].get_xscale() == "log"
     with pytest.raises(ValueError, match="one mapping per curve"):
-        plotting.plot_overlay_grid(curves, fits[:1])
+        lang_plots.plot_overlay_grid(curves, fits[:1])
 
 
 def test_plot_law_matrix_layout():
     curves = [_curve(), _curve(seed=2), _curve(seed=4)]
     fits = [{"M1": M1().fit(c.x_fit, c.loss_fit), "M2": M2().fit(c.x_fit, c.loss_fit)} for c in curves]
-    fig = plotting.plot_law_matrix(curves, fits, row_labels=["p", "q", "r"])
+    fig = lang_plots.plot_law_matrix(curves, fits, row_labels=["p", "q", "r"])
     assert len(fig.axes) == 6
     assert fig.axes[0].get_title() == "M1" and fig.axes[0].get_ylabel() == "p"
 
 
 def test_plot_exponents_and_noise_and_residuals():
-    fig = plotting.plot_exponents([1e7, 1e8, 1e9], {"paper": {"M1": [-0.1, -0.2, -0.3]},
+    fig = lang_plots.plot_exponents([1e7, 1e8, 1e9], {"paper": {"M1": [-0.1, -0.2, -0.3]},
                                                     "ours": {"M1": [-0.1, -0.25, -0.3]}}, laws=("M1",))
     assert len(fig.axes[0].get_lines()) == 2
     curves = [_curve(noise=0.01, seed=s) for s in range(3)]
-    fig = plotting.plot_trend_residuals(curves, [xl.smooth_trend(c) for c in curves], ncols=3)
+    fig = lang_plots.plot_trend_residuals(curves, [xl.smooth_trend(c) for c in curves], ncols=3)
     assert len(fig.axes) == 6
     table = pd.DataFrame({"domain": ["LM", "LM", "BB"], "noise / improvement": [0.01, 0.02, 0.05]})
-    ax = plotting.plot_noise_by_domain(table)
+    ax = lang_plots.plot_noise_by_domain(table)
     assert ax.get_yscale() == "log"
     with pytest.raises(ValueError, match="one per curve"):
-        plotting.plot_trend_residuals(curves, [])
+        lang_plots.plot_trend_residuals(curves, [])
 
 
 def test_lang_plots_draw_bars_and_exponent_panels():
