@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .benchmark.catalogue import DOMAINS, RESULT_COLUMNS
+from .benchmark.data import curve_list
 from .metrics import FAILED_RMSE, extrapolation_rmse, rmse_standard_error, truncate_rmse
 from .laws.paper import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 from .laws.released import RELEASED_PARAMS, ReleasedFit
@@ -93,6 +94,9 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
                   estimator: str = "sound") -> pd.DataFrame:
     """Fit every law on every curve of the benchmark; one row per (curve, law).
 
+    ``bench`` is a :class:`scaling.benchmark.Benchmark` or a list of its curves (any
+    :class:`scaling.benchmark.LearningCurve`, e.g. one cut by ``curve.with_fit_part``).
+
     ``laws`` defaults to the paper's M1-M4; any registered name works (see
     :data:`scaling.laws.LAWS`).  ``estimator`` is one of :data:`ESTIMATORS`: ``"released"``
     hands the fits to :func:`scaling.laws.released.run_released_benchmark` (M1-M4 only; score it on
@@ -117,7 +121,7 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
     laws = tuple(resolve_law_name(name) for name in laws)
     settings = {resolve_law_name(k): v for k, v in settings.items()}
     stream = stream or sys.stderr
-    curves = list(bench.curves)
+    curves = curve_list(bench)
     total = len(curves) * len(laws)
     rows, done, start = [], 0, time.perf_counter()
     for curve in curves:
@@ -139,6 +143,7 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
 def _run_released(bench, laws, progress, stream, settings, keep_predictions) -> pd.DataFrame:
     from .laws.released import LAWS_RELEASED, predict_released, run_released_benchmark
 
+    bench = curve_list(bench)
     laws = tuple(resolve_law_name(name) for name in laws)
     other = [name for name in laws if name not in LAWS_RELEASED]
     if other:
@@ -149,13 +154,13 @@ def _run_released(bench, laws, progress, stream, settings, keep_predictions) -> 
     else:  # one run: every fit in one pool of threads
         frame = run_released_benchmark(bench, laws=laws, progress=progress, stream=stream)
     # rows in run_benchmark's order: curves as in the bench, laws as given
-    curve_rank = {(c.domain, c.task, c.model): i for i, c in enumerate(bench.curves)}
+    curve_rank = {(c.domain, c.task, c.model): i for i, c in enumerate(bench)}
     law_rank = {law: i for i, law in enumerate(laws)}
     key = [curve_rank[k] * len(laws) + law_rank[law]
            for k, law in zip(zip(frame["domain"], frame["task"], frame["model"]), frame["law"])]
     frame = frame.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
     if keep_predictions:
-        curves = {(c.domain, c.task, c.model): c for c in bench.curves}
+        curves = {(c.domain, c.task, c.model): c for c in bench}
         frame["pred"] = [None if r.error else predict_released(r.law, _released_params(r), curves[(r.domain, r.task, r.model)].x_test)
                          for r in frame.itertuples(index=False)]
     return frame

@@ -1,7 +1,5 @@
 """The alpha ablation (reconstructed appendix A.1)."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
@@ -12,7 +10,7 @@ from scaling.studies.ablation import ablation_summary, alpha_ablation
 def small(bench):
     keys = [("IC", "inet_10", "BiT/101/3"), ("IC", "c_5", "ViT/S/16"), ("NMT", "log_perplexity", "TEnc-LSTM"),
             ("BB", "('date', '1-shot')", "262M")]
-    return alpha_ablation(SimpleNamespace(curves=[bench.curve(*k) for k in keys]))
+    return alpha_ablation([bench.curve(*k) for k in keys])
 
 
 def test_ablation_fits_both_variants(small):

@@ -16,7 +16,7 @@ def _curve(domain, task, y):
 
 
 def _fake(curves, preds):
-    """A results frame with predictions, and the matching 'benchmark' (anything with .curves)."""
+    """A results frame with predictions, and the matching 'benchmark' (a list of curves)."""
     rows = []
     for curve in curves:
         for law, p in preds[curve.task].items():
@@ -24,7 +24,7 @@ def _fake(curves, preds):
             rmse = np.nan if p is None else extrapolation_rmse(curve.loss_test, p)
             rows.append({"domain": curve.domain, "task": curve.task, "model": "m", "law": law, "rmse": rmse,
                          "converged": p is not None, "pred": p})
-    return pd.DataFrame(rows), SimpleNamespace(curves=curves)
+    return pd.DataFrame(rows), list(curves)
 
 
 def _rows(spec):
@@ -137,7 +137,7 @@ def test_clear_errors_on_bad_input():
     with pytest.raises(ValueError, match="n_boot"):
         bootstrap_rmse(res, bench, laws=["M1", "M2"], n_boot=0)
     with pytest.raises(ValueError, match="not in bench"):
-        bootstrap_rmse(res, SimpleNamespace(curves=[]), laws=["M1", "M2"])
+        bootstrap_rmse(res, [], laws=["M1", "M2"])
     with pytest.raises(ValueError, match="two different"):
         paired_bootstrap(res, bench, "M1", "m1")
     boot = bootstrap_rmse(res, bench, laws=["M1", "M2"], n_boot=10)
@@ -150,7 +150,7 @@ def test_clear_errors_on_bad_input():
 
 
 def test_on_real_curves_the_bootstrap_scores_what_run_benchmark_scored(bench):
-    few = SimpleNamespace(curves=[bench.by_domain("NMT")[0], bench.by_domain("LM")[0], bench.by_domain("IC")[0]])
+    few = [bench.by_domain("NMT")[0], bench.by_domain("LM")[0], bench.by_domain("IC")[0]]
     res = run_benchmark(few, laws=("M1", "M2"), keep_predictions=True)
     boot = bootstrap_rmse(res, few, laws=("M1", "M2"), n_boot=20, seed=0)
     expected = res.pivot_table(index=["domain", "task", "model"], values="rmse", columns="law", sort=False)
@@ -200,7 +200,7 @@ def sound_fits(few_curves):
 
 
 def test_fit_benchmark_is_run_benchmark_with_an_estimator_column(few_curves, sound_fits):
-    expected = run_benchmark(SimpleNamespace(curves=few_curves), laws=("M2", "M4", "BNSL"), estimator="sound",
+    expected = run_benchmark(few_curves, laws=("M2", "M4", "BNSL"), estimator="sound",
                              keep_predictions=True)
     assert (sound_fits["estimator"] == "sound").all()
     cols = ["domain", "task", "model", "law", "rmse", "eps_inf"]
@@ -216,7 +216,7 @@ def test_fit_benchmark_released_keeps_the_later_laws_own_fits(few_curves, sound_
     bnsl = released[released.law == "BNSL"].reset_index(drop=True)
     np.testing.assert_array_equal(bnsl["rmse"], sound_fits[sound_fits.law == "BNSL"]["rmse"])
     paper = released[released.law == "M4"]
-    expected = run_benchmark(SimpleNamespace(curves=few_curves), laws=("M4",), estimator="released")
+    expected = run_benchmark(few_curves, laws=("M4",), estimator="released")
     np.testing.assert_allclose(paper["rmse"], expected["rmse"], rtol=1e-12)
     with pytest.raises(ValueError, match="unknown estimator"):
         fit_benchmark(few_curves, ("M2",), estimator="best")

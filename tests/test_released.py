@@ -172,7 +172,7 @@ def test_run_released_benchmark_on_a_fake_two_curve_bench():
     x = np.logspace(6, 9, 16)
     curves = [_fake_curve("NMT", "log_perplexity", "a", x, 0.3 + 40 * x ** -0.35, 12),
               _fake_curve("NMT", "log_perplexity", "b", x, 0.2 + 9 * x ** -0.25, 12)]
-    bench = SimpleNamespace(curves=curves)
+    bench = curves
     res = run_released_benchmark(bench, progress=False, extra_se=True, **{**FAST, "max_iterations": 300})
     assert list(res.columns[:len(RUN_BENCHMARK_COLUMNS)]) == RUN_BENCHMARK_COLUMNS
     assert {"n_iter", "se_ddof1", "se_delta", "se_bootstrap"} <= set(res.columns)
@@ -205,12 +205,12 @@ def test_run_released_benchmark_on_real_curves(bench):
 
 def test_common_lm_cut_reproduces_the_m1_column_of_table_2(bench):
     from scaling.ledger import compare, load_reference, table2_from_results
-    from scaling.laws.released import LM_TABLE2_FIT_X_MAX, cut_fit
+    from scaling.laws.released import LM_TABLE2_FIT_X_MAX
 
     lm = bench.by_domain("LM")
     # the cut is half the largest x of the shortest LM curve
     assert LM_TABLE2_FIT_X_MAX == min(c.x.max() for c in lm) / 2
-    cut = cut_fit(lm, LM_TABLE2_FIT_X_MAX)
+    cut = [c.with_fit_part(LM_TABLE2_FIT_X_MAX) for c in lm]
     assert {c.model: c.x_fit.size for c in cut} == {"1.07e+09": 11, "1.34e+08": 11, "1.68e+07": 27,
                                                      "2.62e+08": 27, "4.53e+08": 11}
     assert all(np.array_equal(c.x_test, o.x_test) for c, o in zip(cut, lm))
@@ -218,10 +218,10 @@ def test_common_lm_cut_reproduces_the_m1_column_of_table_2(bench):
     led = compare(table2_from_results(res), load_reference(), strict=False)
     m1 = led[(led.domain == "LM") & (led.law == "M1") & (led.quantity == "rmse")]
     assert (m1["status"] == "reproduced").all()
-    # cutting another domain is a no-op when domains= excludes it
-    assert [c.x_fit.size for c in cut_fit(bench.by_domain("NMT"), 1.0, domains="LM")] == [9, 10, 10, 10, 9]
+    # a cut above every fitting x leaves a curve whole
+    assert [c.with_fit_part(1e30).x_fit.size for c in bench.by_domain("NMT")] == [9, 10, 10, 10, 9]
     with pytest.raises(ValueError, match="no fitting point"):
-        cut_fit(lm, 1.0)
+        lm[0].with_fit_part(1.0)
 
 
 def test_rescore_on_the_duplicated_lm_rows_keeps_rmse_and_shrinks_se(bench):

@@ -26,9 +26,9 @@ def _curve(n_fit=12, n_test=4, domain="NMT", model="toy"):
 
 # --- truncation ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("fraction, kept", [(0.25, 3), (0.5, 6), (0.75, 9), (1.0, 12), (0.3, 3)])
-def test_truncated_curve_keeps_the_smallest_x_and_every_held_out_point(fraction, kept):
+def test_fit_fraction_keeps_the_smallest_x_and_every_held_out_point(fraction, kept):
     curve = _curve()
-    part = sens.truncated_curve(curve, fraction)
+    part = curve.with_fit_part(fraction=fraction)
     assert part.n_fit == kept
     np.testing.assert_array_equal(part.x_fit, curve.x_fit[:kept])
     np.testing.assert_array_equal(part.loss_fit, curve.loss_fit[:kept])
@@ -38,10 +38,10 @@ def test_truncated_curve_keeps_the_smallest_x_and_every_held_out_point(fraction,
     assert not part.x.flags.writeable
 
 
-def test_truncated_curve_leaves_the_benchmark_curve_alone(bench):
+def test_fit_fraction_leaves_the_benchmark_curve_alone(bench):
     curve = bench.by_domain("NMT")[0]
     before = curve.x.copy(), curve.is_fit.copy()
-    part = sens.truncated_curve(curve, 0.25)
+    part = curve.with_fit_part(fraction=0.25)
     assert part.n_fit == curve.n_fit // 4 and part is not curve
     np.testing.assert_array_equal(curve.x, before[0])
     np.testing.assert_array_equal(curve.is_fit, before[1])
@@ -49,14 +49,14 @@ def test_truncated_curve_leaves_the_benchmark_curve_alone(bench):
 
 
 @pytest.mark.parametrize("fraction", [0.0, -0.5, 1.5, np.nan, "half"])
-def test_truncated_curve_rejects_bad_fractions(fraction):
+def test_fit_fraction_rejects_bad_fractions(fraction):
     with pytest.raises(ValueError, match="fraction"):
-        sens.truncated_curve(_curve(), fraction)
+        _curve().with_fit_part(fraction=fraction)
 
 
-def test_truncated_curve_that_keeps_no_point_says_so():
+def test_fit_fraction_that_keeps_no_point_says_so():
     with pytest.raises(ValueError, match="keeps none"):
-        sens.truncated_curve(_curve(n_fit=3), 0.25)
+        _curve(n_fit=3).with_fit_part(fraction=0.25)
 
 
 def test_sample_curves_is_seeded_and_spread_over_datasets(bench):
@@ -253,30 +253,26 @@ def sound_study(two_curves):
 
 
 def test_less_data_with_an_estimator_fits_m1_to_m4_as_run_benchmark_does(two_curves, sound_study):
-    from types import SimpleNamespace
-
     from scaling.evaluate import run_benchmark
 
     assert (sound_study.estimator == "sound").all()
     full = sound_study[sound_study.fraction == 1.0].reset_index(drop=True)
-    expected = run_benchmark(SimpleNamespace(curves=two_curves), laws=("M2", "M4", "BNSL"), estimator="sound")
+    expected = run_benchmark(two_curves, laws=("M2", "M4", "BNSL"), estimator="sound")
     np.testing.assert_allclose(full.rmse, expected.rmse, rtol=1e-12)
     np.testing.assert_allclose(full.train_loss, expected.objective, rtol=1e-12)
     glob = sens.less_data_study(two_curves, ["M4"], fractions=(1.0,))
     assert (glob.estimator == "global").all()
-    np.testing.assert_allclose(glob.rmse, run_benchmark(SimpleNamespace(curves=two_curves), laws=("M4",),
+    np.testing.assert_allclose(glob.rmse, run_benchmark(two_curves, laws=("M4",),
                                                         estimator="global").rmse, rtol=1e-12)
     with pytest.raises(ValueError, match="unknown estimator"):
         sens.less_data_study(two_curves, ["M4"], estimator="best")
 
 
 def test_less_data_released_fits_the_paper_laws_by_the_released_code(two_curves, sound_study):
-    from types import SimpleNamespace
-
     from scaling.evaluate import run_benchmark
 
     rel = sens.less_data_study(two_curves, ["M4", "BNSL"], fractions=(1.0,), estimator="released")
-    expected = run_benchmark(SimpleNamespace(curves=two_curves), laws=("M4",), estimator="released")
+    expected = run_benchmark(two_curves, laws=("M4",), estimator="released")
     np.testing.assert_allclose(rel[rel.law == "M4"].rmse, expected.rmse, rtol=1e-12)
     bnsl = sound_study[(sound_study.law == "BNSL") & (sound_study.fraction == 1.0)]
     np.testing.assert_array_equal(rel[rel.law == "BNSL"].rmse, bnsl.rmse)

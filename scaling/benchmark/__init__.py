@@ -8,9 +8,9 @@
 """
 
 from .data import (BASE_URL, CACHE_DIR_ENV, DATA_DIR_ENV, DOMAINS, SHA256, UPSTREAM_COMMIT, Benchmark,
-                   BenchmarkFormatError, ChecksumError, DownloadError, LearningCurve, benchmark_files, cache_dir,
+                   BenchmarkFormatError, ChecksumError, DownloadError, LearningCurve, benchmark_files, cache_dir, curve_list,
                    load_benchmark, load_benchmark_csv, read_csv, sha256)
 
 __all__ = ["load_benchmark", "load_benchmark_csv", "benchmark_files", "read_csv", "cache_dir", "sha256", "Benchmark",
-           "LearningCurve", "ChecksumError", "DownloadError", "BenchmarkFormatError", "SHA256", "BASE_URL",
+           "LearningCurve", "curve_list", "ChecksumError", "DownloadError", "BenchmarkFormatError", "SHA256", "BASE_URL",
            "UPSTREAM_COMMIT", "DOMAINS", "DATA_DIR_ENV", "CACHE_DIR_ENV"]

@@ -62,7 +62,7 @@ import csv
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +72,7 @@ from .catalogue import BB_TASKS, DOMAINS, IC_DATASETS, SINGLE_TASKS
 
 __all__ = [
     "load_benchmark", "load_benchmark_csv", "benchmark_files", "read_csv", "cache_dir", "sha256",
-    "Benchmark", "LearningCurve",
+    "Benchmark", "LearningCurve", "curve_list",
     "ChecksumError", "DownloadError", "BenchmarkFormatError",
     "SHA256", "BASE_URL", "UPSTREAM_COMMIT", "DOMAINS", "DATA_DIR_ENV", "CACHE_DIR_ENV",
 ]
@@ -174,6 +174,52 @@ class LearningCurve:
         return (f"LearningCurve({self.label}: {len(self)} points, {self.n_fit} fit, "
                 f"{self.n_test} held out, {self.n_duplicates_removed} duplicates removed)")
 
+    def with_fit_part(self, x_max: float | None = None, *, fraction: float | None = None) -> LearningCurve:
+        """A new curve with a shorter fitting part; every held-out point stays, this curve is unchanged.
+
+        Give one of:
+
+        * ``x_max``: drop the fitting points with ``x > x_max`` (a common cut for several curves,
+          e.g. ``LM_TABLE2_FIT_X_MAX`` of :mod:`scaling.laws.released`);
+        * ``fraction`` in (0, 1]: keep the first ``floor(fraction * n_fit)`` fitting points, those
+          with the smallest x (the less-data study of :mod:`scaling.studies.sensitivity`).
+
+        Dropped fitting points are neither fitted nor scored. Raises ``ValueError`` when no fitting
+        point would be left.
+        """
+        if (x_max is None) == (fraction is None):
+            raise ValueError("give x_max (drop fitting points above it) or fraction (keep that share of the "
+                             "fitting points), exactly one of them.")
+        is_fit = np.asarray(self.is_fit)
+        if x_max is not None:
+            try:
+                x_max = float(x_max)
+            except (TypeError, ValueError):
+                raise ValueError(f"x_max must be a number, got {x_max!r}.") from None
+            if np.isnan(x_max):
+                raise ValueError("x_max must be a number, got NaN.")
+            keep = ~(is_fit & (np.asarray(self.x) > x_max))
+            if not keep[is_fit].any():
+                raise ValueError(f"x_max = {x_max:g} removes every fitting point of {self.label} (no fitting "
+                                 f"point has x <= {x_max:g}; the smallest is {self.x_fit.min():g}).")
+        else:
+            try:
+                fraction = float(fraction)
+            except (TypeError, ValueError):
+                raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}.") from None
+            if not 0.0 < fraction <= 1.0:  # also refuses NaN
+                raise ValueError(f"fraction must be in (0, 1] (e.g. 0.25 for the first quarter), got {fraction}.")
+            n_keep = int(np.floor(fraction * is_fit.sum() + 1e-9))  # the nudge keeps 0.75 * 12 at 9, not 8
+            if n_keep < 1:
+                raise ValueError(f"fraction {fraction:g} of the {int(is_fit.sum())} fitting points of {self.label} "
+                                 "keeps none; use a larger fraction.")
+            # Points are sorted by x, so the first n_keep fitting points are those with the smallest x.
+            keep = ~is_fit | (np.cumsum(is_fit) <= n_keep)
+        arrays = {name: np.array(getattr(self, name))[keep] for name in ("x", "loss", "is_fit")}
+        for a in arrays.values():
+            a.setflags(write=False)
+        return replace(self, **arrays)
+
     def to_frame(self) -> pd.DataFrame:
         """This curve as rows of the tidy table (same columns as ``Benchmark.table``)."""
         n = len(self)
@@ -238,6 +284,12 @@ class Benchmark:
             "x_min": c.x[0], "x_fit_max": c.x_fit.max(), "x_test_min": c.x_test.min(), "x_max": c.x[-1],
             "duplicates_removed": c.n_duplicates_removed,
         } for c in self.curves])
+
+
+def curve_list(curves) -> list[LearningCurve]:
+    """The curves of a :class:`Benchmark` (or of anything with a ``curves`` list), or the given
+    curves, as a new list: every runner takes a whole benchmark or just some of its curves."""
+    return list(getattr(curves, "curves", curves))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -89,8 +89,9 @@ Public API
 ``run_released_benchmark(bench, laws=..., domains=..., progress=True, **options)`` -> DataFrame with the
 columns of :func:`scaling.evaluate.run_benchmark` plus ``n_iter`` and three alternative standard
 errors (:func:`standard_error`).
-``standard_error``, ``rescore``, ``cut_fit`` and ``LM_TABLE2_FIT_X_MAX``: scoring variants and the
-LM common fitting window, for the protocol variants the paper leaves open.
+``standard_error``, ``rescore`` and ``LM_TABLE2_FIT_X_MAX``: scoring variants and the LM common
+fitting window (``curve.with_fit_part(LM_TABLE2_FIT_X_MAX)``), for the protocol variants the paper
+leaves open.
 """
 
 from __future__ import annotations
@@ -108,14 +109,15 @@ import pandas as pd
 
 from .._checks import as_positive_array, check_curve
 from ..benchmark.catalogue import RESULT_COLUMNS
+from ..benchmark.data import curve_list
 from .paper import LAWS, PAPER_LAWS
 from ..metrics import extrapolation_rmse, rmse_standard_error
 
 __all__ = [
     "ERR_MARGIN", "DEFAULTS", "M4_DOMAIN_CALLS", "SE_METHODS", "LAWS_RELEASED", "WALKS", "RELEASED_PARAMS", "ReleasedFit",
     "fit_released", "fit_released_batch", "predict_released", "released_training_loss",
-    "run_released_benchmark", "warm_up", "rescore", "standard_error", "options_for", "law_options", "cut_fit",
-    "CurveSplit", "LM_TABLE2_FIT_X_MAX",
+    "run_released_benchmark", "warm_up", "rescore", "standard_error", "options_for", "law_options",
+    "LM_TABLE2_FIT_X_MAX",
 ]
 
 ERR_MARGIN = 1e-3
@@ -447,7 +449,7 @@ _EXTRA = ["n_iter", "se_ddof1", "se_delta", "se_bootstrap"]
 
 
 def _curves_of(bench, domains):
-    curves = list(bench.curves) if hasattr(bench, "curves") else list(bench)
+    curves = curve_list(bench)
     if domains is not None:
         domains = [domains] if isinstance(domains, str) else list(domains)
         curves = [c for c in curves if c.domain in domains]
@@ -460,40 +462,8 @@ def _curves_of(bench, domains):
 #: one common tau for all five LM curves, half the largest x of the shortest curve (1.07e+09,
 #: 141,924,761,600 tokens), instead of each curve's own split in the CSV. It keeps 11, 11, 27,
 #: 27 and 11 of the 11, 12, 59, 39 and 11 fitting points; the held-out points stay as in the CSV.
+#: ``[c.with_fit_part(LM_TABLE2_FIT_X_MAX) for c in bench.by_domain("LM")]`` is that split.
 LM_TABLE2_FIT_X_MAX = 70_962_380_800.0
-
-
-@dataclass(frozen=True, eq=False)
-class CurveSplit:
-    """A learning curve with an explicit fitting / held-out split (what the runners need)."""
-
-    domain: str
-    task: str
-    model: str
-    x_fit: np.ndarray
-    loss_fit: np.ndarray
-    x_test: np.ndarray
-    loss_test: np.ndarray
-
-
-def cut_fit(curves, fit_x_max: float, domains=None) -> list[CurveSplit]:
-    """The curves with their fitting part cut at ``x <= fit_x_max`` (held-out part unchanged).
-
-    Fitting points beyond the cut are dropped, neither fitted nor scored. ``domains`` limits the
-    cut to some domains (other curves are passed through as they are). For example
-    ``cut_fit(bench.by_domain("LM"), LM_TABLE2_FIT_X_MAX)`` is the LM split under which the
-    paper's M1 column of Table 2 is reproduced.
-    """
-    domains = None if domains is None else ([domains] if isinstance(domains, str) else list(domains))
-    out = []
-    for c in _curves_of(curves, None):
-        keep = np.asarray(c.x_fit) <= fit_x_max if domains is None or c.domain in domains else slice(None)
-        x_fit, loss_fit = np.asarray(c.x_fit)[keep], np.asarray(c.loss_fit)[keep]
-        if x_fit.size == 0:
-            raise ValueError(f"cutting {c.domain}/{c.task}/{c.model} at x <= {fit_x_max:g} leaves no fitting point.")
-        out.append(CurveSplit(c.domain, str(c.task), str(c.model), x_fit, loss_fit,
-                              np.asarray(c.x_test), np.asarray(c.loss_test)))
-    return out
 
 
 def rescore(results: pd.DataFrame, bench) -> pd.DataFrame:

@@ -434,11 +434,11 @@ def lm_common_cut_params(bench=None, fixed_eps0: bool = False) -> pd.DataFrame:
     at the common window :data:`scaling.laws.released.LM_TABLE2_FIT_X_MAX` (under which the paper's LM M1
     column is reproduced); ``fixed_eps0`` keeps M4's eps0 at 1 (the paper's stated recipe) instead of
     the notebook's learned eps0. One row per (curve, law), package conventions (M3's ``c <= 0``)."""
-    from ..laws.released import LM_TABLE2_FIT_X_MAX, cut_fit, fit_released_batch
+    from ..laws.released import LM_TABLE2_FIT_X_MAX, fit_released_batch
     if bench is None:
         from ..benchmark.data import load_benchmark
         bench = load_benchmark()
-    curves = cut_fit(bench.by_domain("LM"), LM_TABLE2_FIT_X_MAX)
+    curves = [c.with_fit_part(LM_TABLE2_FIT_X_MAX) for c in bench.by_domain("LM")]
     rows = []
     for law in ("M1", "M2", "M3", "M4"):
         extra = {"update_eps0": False} if (law == "M4" and fixed_eps0) else {}

@@ -201,9 +201,9 @@ def _check_subset(values, allowed, what):
 def _curves(variant: Variant, data_dir, domain: str):
     curves = [c for c in _bench(data_dir, variant.drop_duplicates).curves if c.domain == domain]
     if variant.lm_cut and domain == "LM":
-        from ..laws.released import LM_TABLE2_FIT_X_MAX, cut_fit
+        from ..laws.released import LM_TABLE2_FIT_X_MAX
 
-        curves = cut_fit(curves, LM_TABLE2_FIT_X_MAX)
+        curves = [c.with_fit_part(LM_TABLE2_FIT_X_MAX) for c in curves]
     return curves
 
 

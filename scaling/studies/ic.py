@@ -107,13 +107,6 @@ def ic_curves(bench) -> list:
     return sorted(curves, key=_order_key)
 
 
-class _Curves:
-    """The minimal benchmark interface ``run_benchmark`` needs: a ``curves`` list."""
-
-    def __init__(self, curves):
-        self.curves = list(curves)
-
-
 def _annotate(results: pd.DataFrame, estimator: str | None = None) -> pd.DataFrame:
     out = results.copy()
     parts = [_split_task(t) for t in out["task"]]
@@ -154,7 +147,7 @@ def run_ic(bench, search: str | None = None, laws: Sequence[str] = PAPER_LAWS,
             raise ValueError(f"unknown image-classification task(s) {unknown}; e.g. 'inet_10', 'bird_5', 'c_25'.")
         curves = [c for c in curves if c.task in set(tasks)]
     settings = {law: dict(opts) for law, opts in (settings or {}).items()}
-    res = run_benchmark(_Curves(curves), laws=laws, settings=settings, estimator=estimator)
+    res = run_benchmark(curves, laws=laws, settings=settings, estimator=estimator)
     return _annotate(res, estimator)
 
 

@@ -59,13 +59,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from ..ledger import core as ledger
-from ..benchmark.data import LearningCurve
+from ..benchmark.data import LearningCurve, curve_list
 from ..evaluate import (FIGURE1_TIE_RULE, law_from_row, rescore, resolve_estimator,
                         rmse_standard_error, run_benchmark, win_fractions)
 from ..benchmark.catalogue import LANGUAGE_DOMAINS, PAPER_ROW_NAMES
@@ -78,7 +77,7 @@ __all__ = [
     "WIN_DECIMALS", "BOLD_RULES", "RELEASED_VARIANTS", "ReleasedFit",
     "curves_of", "row_label", "row_labels", "run_domain", "run_variants", "run_released_variants",
     "fitted_laws", "fits_from_results",
-    "with_common_fit_window", "common_fit_window", "truncate_fit",
+    "with_common_fit_window", "common_fit_window",
     "paper_table", "ours_table", "sci_pm", "compact", "items_for", "reproduction", "status_counts", "status_summary",
     "side_by_side", "ledger_view", "style_ledger_view", "trial_table", "winners", "win_shares", "win_share_reproduction",
     "figure1_bars", "bold_agreement", "difference_causes", "style_causes", "cause_counts", "rounds_up",
@@ -179,7 +178,7 @@ def curves_of(bench_or_curves, domain: str) -> list[LearningCurve]:
     Accepts a :class:`scaling.benchmark.Benchmark` (or anything with ``curves``) or a list of curves.
     """
     _check_domain(domain)
-    curves = list(getattr(bench_or_curves, "curves", bench_or_curves))
+    curves = curve_list(bench_or_curves)
     by_key = {getattr(c, _row_key(domain)): c for c in curves if c.domain == domain}
     missing = [k for k in ROW_LABELS[domain] if k not in by_key]
     if missing:
@@ -214,7 +213,7 @@ def run_domain(bench_or_curves, domain: str, estimator: str | None = None,
     """
     estimator = _estimator(estimator, search)
     curves = curves_of(bench_or_curves, domain)
-    res = run_benchmark(SimpleNamespace(curves=curves), laws=tuple(laws), estimator=estimator,
+    res = run_benchmark(curves, laws=tuple(laws), estimator=estimator,
                         settings=dict(settings) if settings else None)
     res.insert(4, "estimator", estimator)
     res.insert(5, "search", estimator)
@@ -268,18 +267,6 @@ def fitted_laws(bench_or_curves, domain: str, estimator: str | None = None,
     return out
 
 
-def truncate_fit(curve: LearningCurve, x_max: float) -> LearningCurve:
-    """A copy of ``curve`` without the fitting points above ``x_max`` (held-out points unchanged)."""
-    keep = ~(np.asarray(curve.is_fit) & (np.asarray(curve.x) > x_max))
-    if not keep[np.asarray(curve.is_fit)].any():
-        raise ValueError(f"x_max = {x_max:g} removes every fitting point of {curve.label}.")
-    arrays = [np.array(a)[keep] for a in (curve.x, curve.loss, curve.is_fit)]
-    for a in arrays:
-        a.setflags(write=False)
-    return LearningCurve(curve.domain, curve.task, curve.model, curve.task_name, curve.shots, *arrays,
-                         n_duplicates_removed=curve.n_duplicates_removed)
-
-
 def common_fit_window(curves: Iterable[LearningCurve]) -> float:
     """A fitting cut shared by all given curves: half the largest x of the shortest curve (the
     paper's ``tau = x_max / 2`` rule applied to the run that stops first)."""
@@ -294,7 +281,7 @@ def with_common_fit_window(bench_or_curves, domain: str = "LM",
     """The domain's curves with their fitting part cut at ``x_max`` (default: the common window)."""
     curves = curves_of(bench_or_curves, domain)
     x_max = common_fit_window(curves) if x_max is None else float(x_max)
-    return [truncate_fit(c, x_max) for c in curves]
+    return [c.with_fit_part(x_max) for c in curves]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -838,7 +825,7 @@ def m1_trials(bench, bench_with_copies=None) -> dict[str, pd.DataFrame]:
     }
     if bench_with_copies is not None:
         trials["duplicates kept"] = curves_of(bench_with_copies, "LM")
-    return {name: run_benchmark(SimpleNamespace(curves=cs), laws=("M1",), estimator="global")
+    return {name: run_benchmark(cs, laws=("M1",), estimator="global")
             for name, cs in trials.items()}
 
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _pool
+from ..benchmark.data import curve_list
 from ..evaluate import (DOMAIN_ORDER, ESTIMATORS, FAILED_RMSE, WIN_RULES, law_from_row, run_benchmark, truncate_rmse,
                         win_fractions)
 from ..laws.paper import LAWS, PAPER_LAWS, resolve_law_name
@@ -61,18 +62,11 @@ POOLED = "all"
 _KEYS = ["domain", "task", "model"]
 # The parameters the released code reports for each law (M4 learns eps0 and alpha too).
 
-class _Curves:
-    """The smallest 'benchmark' run_benchmark accepts: something with a list of curves."""
-
-    def __init__(self, curves):
-        self.curves = list(curves)
-
-
 def _fit_one_curve(job) -> pd.DataFrame:
     """run_benchmark on one curve (a worker's unit of work); warnings silenced, failures recorded."""
     curve, laws, estimator = job
     with _pool.quiet():
-        return run_benchmark(_Curves([curve]), laws=laws, estimator=estimator, keep_predictions=True)
+        return run_benchmark([curve], laws=laws, estimator=estimator, keep_predictions=True)
 
 
 def fit_benchmark(bench, laws: Sequence[str] | None = None, estimator: str = "global", n_jobs=1,
@@ -92,14 +86,14 @@ def fit_benchmark(bench, laws: Sequence[str] | None = None, estimator: str = "gl
     names = tuple(LAWS) if laws is None else tuple(resolve_law_name(n) for n in laws)
     if not names or len(set(names)) != len(names):
         raise ValueError(f"give each law once, e.g. laws={tuple(LAWS)}; got {list(names)}.")
-    curves = list(getattr(bench, "curves", bench))
+    curves = curve_list(bench)
     frames = []
     pooled, pooled_estimator = names, estimator
     if estimator == "released":  # the released code's own threads; the later laws as under "sound"
         paper = tuple(n for n in names if n in PAPER_LAWS)
         if paper:
             with _pool.quiet():
-                frames.append(run_benchmark(_Curves(curves), laws=paper, estimator="released",
+                frames.append(run_benchmark(curves, laws=paper, estimator="released",
                                             keep_predictions=True, progress=progress, stream=stream))
         pooled, pooled_estimator = tuple(n for n in names if n not in PAPER_LAWS), "sound"
     if pooled:
@@ -283,7 +277,7 @@ class BootstrapRMSE:
 
 
 def _curve_lookup(bench) -> dict:
-    curves = getattr(bench, "curves", bench)
+    curves = curve_list(bench)
     try:
         return {(c.domain, c.task, c.model): c for c in curves}
     except AttributeError:

@@ -3,7 +3,7 @@
 Two studies, both taking the list of laws as input (any names registered in :data:`scaling.LAWS`):
 
 * **Less data** (:func:`less_data_study`): each law is fitted on the first 25 / 50 / 75 / 100 % of
-  a curve's fitting points (in order of x; :func:`truncated_curve`) and always scored on the same
+  a curve's fitting points (in order of x; ``curve.with_fit_part(fraction=...)``) and always scored on the same
   held-out points.  ``estimator`` says how the paper's laws M1-M4 are fitted (one of
   :data:`scaling.evaluate.ESTIMATORS`, as in :func:`scaling.evaluate.run_benchmark`; BNSL and the
   Chinchilla-style fit keep their own log-loss fits under every name).  A fit with fewer distinct
@@ -39,7 +39,7 @@ from ..benchmark.data import LearningCurve
 from ..evaluate import DOMAIN_ORDER, ESTIMATORS, run_benchmark
 from ..laws.paper import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
 
-__all__ = ["FRACTIONS", "REACH_RTOL", "RELEASED_START_LAWS", "ESTIMATOR_KINDS", "truncated_curve",
+__all__ = ["FRACTIONS", "REACH_RTOL", "RELEASED_START_LAWS", "ESTIMATOR_KINDS",
            "sample_curves", "less_data_study", "failure_counts", "common_curve_rows", "median_rmse",
            "start_study", "start_spread", "start_summary"]
 
@@ -62,33 +62,6 @@ ESTIMATOR_KINDS = {"sound": "sound", "released": "released_code"}
 
 
 # ---------------------------------------------------------------------------------------------
-def truncated_curve(curve: LearningCurve, fraction: float) -> LearningCurve:
-    """A new curve keeping the first ``floor(fraction * n_fit)`` fitting points (smallest x) and
-    every held-out point; the input curve is not modified.
-
-    ``fraction`` must lie in (0, 1] and keep at least one fitting point.
-    """
-    try:
-        fraction = float(fraction)
-    except (TypeError, ValueError):
-        raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}.") from None
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"fraction must be in (0, 1] (e.g. 0.25 for the first quarter), got {fraction}.")
-    is_fit = np.asarray(curve.is_fit)
-    n_keep = int(np.floor(fraction * is_fit.sum() + 1e-9))  # the nudge keeps 0.75 * 12 at 9, not 8
-    if n_keep < 1:
-        raise ValueError(f"fraction {fraction:g} of the {int(is_fit.sum())} fitting points of {curve.label} "
-                         "keeps none; use a larger fraction.")
-    # Curves are sorted by x, so the first n_keep fitting points are those with the smallest x.
-    fit_rank = np.cumsum(is_fit)
-    keep = ~is_fit | (fit_rank <= n_keep)
-    arrays = [np.array(a)[keep] for a in (curve.x, curve.loss, is_fit)]
-    for a in arrays:
-        a.setflags(write=False)
-    return LearningCurve(curve.domain, curve.task, curve.model, curve.task_name, curve.shots, *arrays,
-                         n_duplicates_removed=curve.n_duplicates_removed)
-
-
 def sample_curves(bench, n_ic: int = 16, seed: int = 0) -> list[LearningCurve]:
     """Every NMT, LM and BIG-Bench curve plus a seeded sample of ``n_ic`` image-classification curves,
     spread evenly over the four IC datasets (``n_ic`` must be a multiple of 4, at most 72)."""
@@ -146,13 +119,6 @@ def _curve_columns(curve) -> dict:
     return {"domain": curve.domain, "task": curve.task, "model": curve.model, "curve": curve.label}
 
 
-class _Curves:
-    """The smallest 'benchmark' run_benchmark accepts: something with a list of curves."""
-
-    def __init__(self, curves):
-        self.curves = list(curves)
-
-
 def _score(row) -> dict:
     return {"rmse": row["rmse"], "train_loss": row["objective"], "error": row["error"]}
 
@@ -169,7 +135,7 @@ def _fit_and_score(curve, laws: Sequence[str], estimator: str = "global", settin
     out = {}
     for names, how in runs:
         if names:
-            frame = run_benchmark(_Curves([curve]), laws=names, estimator=how, settings=settings)
+            frame = run_benchmark([curve], laws=names, estimator=how, settings=settings)
             out.update({row["law"]: _score(row) for row in frame.to_dict("records")})
     return out
 
@@ -181,7 +147,7 @@ def _less_data_rows(job) -> list[dict]:
     rows = []
     with _pool.quiet():
         for fraction in fractions:
-            part = truncated_curve(curve, fraction)
+            part = curve.with_fit_part(fraction=fraction)
             scores = _fit_and_score(part, laws, estimator)
             rows.extend({**_curve_columns(curve), "law": law, "fraction": fraction, "n_fit": part.n_fit,
                          **scores[law], "estimator": estimator} for law in laws)
