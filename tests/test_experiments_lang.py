@@ -22,7 +22,7 @@ from scaling.studies import lang_plots
 from scaling.benchmark import LearningCurve, load_benchmark
 from scaling.evaluate import FIGURE1_TIE_RULE, rmse_standard_error, win_fractions
 from scaling.laws import M1, M2
-from scaling.laws.released import LM_TABLE2_FIT_X_MAX, cut_fit, predict_released
+from scaling.laws.released import LM_TABLE2_FIT_X_MAX, predict_released
 
 
 def _curve(domain="LM", model="1.68e+07", task="val_loss", n=30, n_test=10, noise=0.0, seed=0):
@@ -68,14 +68,14 @@ def test_row_labels_follow_the_paper():
         xl.row_label("IC", "ViT/B/16")
 
 
-def test_truncate_fit_keeps_held_out_points():
+def test_fit_part_up_to_x_max_keeps_held_out_points():
     c = _curve()
-    cut = xl.truncate_fit(c, 2e10)
+    cut = c.with_fit_part(2e10)
     assert cut.x_fit.max() <= 2e10 < c.x_fit.max()
     np.testing.assert_array_equal(cut.x_test, c.x_test)
     np.testing.assert_array_equal(cut.loss_test, c.loss_test)
     with pytest.raises(ValueError, match="removes every fitting point"):
-        xl.truncate_fit(c, 1.0)
+        c.with_fit_part(1.0)
 
 
 def test_common_fit_window_is_half_of_the_shortest_run():
@@ -311,7 +311,7 @@ def test_lm_common_window_with_the_released_code(copies):
     curves = xl.curves_of(copies, "LM")
     assert xl.common_fit_window(curves) == LM_TABLE2_FIT_X_MAX
     windowed = xl.with_common_fit_window(copies)
-    cut = cut_fit(curves, LM_TABLE2_FIT_X_MAX)
+    cut = [c.with_fit_part(LM_TABLE2_FIT_X_MAX) for c in curves]
     for a, b in zip(windowed, cut):
         np.testing.assert_array_equal(a.x_fit, b.x_fit)
         np.testing.assert_array_equal(a.x_test, b.x_test)

@@ -53,13 +53,13 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..benchmark.catalogue import DOMAINS
+from ..benchmark.data import curve_list
 from ..laws.paper import LAWS, PAPER_LAWS, M4, law_for_domain, resolve_law_name
 from ..laws.released import DEFAULTS, LAWS_RELEASED, WALKS, fit_released, predict_released
 
@@ -165,7 +165,7 @@ def _walk_method(walk: str) -> str:
 
 
 def _curves(curves) -> list:
-    curves = list(curves.curves) if hasattr(curves, "curves") else list(curves)
+    curves = curve_list(curves)
     if not curves:
         raise ValueError("no curves to time: pass a Benchmark or a non-empty list of learning curves.")
     needed = ("domain", "task", "model", "x_fit", "loss_fit", "x_test", "loss_test")
@@ -342,10 +342,6 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _as_bench(curves):
-    return SimpleNamespace(curves=list(curves))
-
-
 def time_benchmark(bench, estimator: str = "released", laws=None, n_jobs: int | None = None,
                    walk: str = "taylor", **options) -> BenchmarkRun:
     """Time one run of the benchmark: every (curve, law) fit plus its held-out evaluation.
@@ -383,7 +379,7 @@ def time_benchmark(bench, estimator: str = "released", laws=None, n_jobs: int | 
         if n_jobs not in (None, 1):
             raise ValueError(f"the global fits run one curve at a time; n_jobs must be None or 1, got {n_jobs!r}.")
         start = time.perf_counter()
-        results = run_benchmark(_as_bench(curves), laws=laws, estimator="global")
+        results = run_benchmark(curves, laws=laws, estimator="global")
         seconds = time.perf_counter() - start
         return BenchmarkRun("global", estimator, None, 1, laws, seconds, results,
                             _single_run_rows(results, "global", curves))
