@@ -1,13 +1,18 @@
 """Every command: ``python -m scaling COMMAND [options]``; ``python -m scaling`` lists them.
 
-``benchmark`` and ``ledger`` are defined here; ``fit`` and ``perf`` parse their options in
-:mod:`scaling.userfit.fit` and :mod:`scaling.studies.performance`, and are dispatched from here.
+Each command is a function ``name(argv) -> int`` here that parses its options, checks them and
+calls the package's functions: ``benchmark`` (:func:`scaling.evaluate.run_benchmark`), ``ledger``
+(:func:`scaling.ledger.build_ledger`), ``fit`` (:func:`scaling.userfit.fit_user_curve`) and ``perf``
+(:func:`scaling.studies.performance.perf_report`). The work stays in those modules; the heavy
+imports happen inside the commands, so ``python -m scaling --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import math
 import os
 import sys
 import time
@@ -257,12 +262,301 @@ def ledger(argv=None) -> int:
     return 0
 
 
-# Each command is a ``main(argv) -> int`` in its own module, imported only when it is run.
+# ---------------------------------------------------------------------------------------------- fit
+def _number_type(accept, requirement: str):
+    """An argparse ``type``: a float for which ``accept(value)`` holds, else a message with ``requirement``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{text} must {requirement}")
+        return value
+    return parse
+
+
+_fraction = _number_type(lambda v: 0.0 <= v < 1.0, "satisfy 0 <= F < 1 (e.g. 0.3)")
+_level = _number_type(lambda v: 0.0 < v < 1.0, "lie strictly between 0 and 1 (e.g. 0.9)")
+_positive = _number_type(lambda v: math.isfinite(v) and v > 0, "be a finite number > 0")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+    return value
+
+
+def _workers(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 1")
+    return value
+
+
+def _at_list(text: str) -> list[float]:
+    return [_positive(t) for t in text.split(",") if t.strip()]
+
+
+class _Parser(argparse.ArgumentParser):
+    """``fit`` and ``perf``: argparse's exit code 2, with a pointer to --help."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def fit_parser() -> argparse.ArgumentParser:
+    from .laws.paper import LAWS
+    from .userfit.fit import (BOOT_SEARCHES, DEFAULT_BOOT, DEFAULT_ESTIMATOR, DEFAULT_LEVEL, ESTIMATORS,
+                              LOSS_ALIASES, MIN_POINTS, PROG, X_ALIASES, default_workers)
+
+    laws = ", ".join(LAWS)
+    estimators = "\n".join(f"  {name:<9} {text}" + (" (default)" if name == DEFAULT_ESTIMATOR else "")
+                           for name, text in ESTIMATORS.items())
+    parser = _Parser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Fit scaling laws to your own learning curve, score their extrapolation on the largest-x "
+                    "points, and bootstrap intervals for their parameters and predictions.",
+        epilog=f"""\
+input file:
+  A CSV with a header line; columns x and loss (any case; aliases {', '.join(X_ALIASES[1:])} for x and
+  {', '.join(LOSS_ALIASES[1:])} for loss, or --x-col/--loss-col). Blank lines and lines starting with # are
+  skipped, extra columns ignored, rows sorted by x, exact repeated rows kept once. Values must be finite
+  and > 0; the same x with different losses is an error (average them). At least {MIN_POINTS} points.
+
+estimators (--estimator):
+{estimators}
+  Under eq4, M2 and M4 often collapse to a plain power law (eps_inf = 0, alpha = 0); the sound
+  estimator minimises the error of the predicted log loss, which the extrapolation is scored in.
+
+M4 and eps0:
+  M4 bends towards eps0, the loss of random guessing (1 for an error rate, log(vocabulary) for a
+  cross-entropy in nats). --eps0 fixes it; without it eps0 is learned above the largest loss.
+
+diagnostics:
+  Every law's fit is checked and the findings printed (and in the JSON under laws.<LAW>.diagnostics):
+  a law that reduced to a simpler one (M2 with eps_inf = 0 is M1), a plateau above the data, a
+  parameter at an extreme magnitude, a BNSL break at the edge of the data, a bootstrap interval that
+  spans orders of magnitude, an optimiser that did not converge.
+
+what the bootstrap intervals mean:
+  The fitted points are resampled with replacement and every law refitted, so the intervals show how
+  much the noise in the points moves the fit, treating the points as exchangeable. They do not show
+  whether the law has the right shape for your curve (check the holdout RMSE for that), and they are
+  too narrow when the noise is correlated along the curve (one run measured at many checkpoints).
+  Failed refits are left out and counted; refits ending on a constraint (eps_inf = 0, alpha = 0, ...)
+  are kept and counted. --boot-search warm (default) starts each refit from the fit to all points
+  (fast; the sound estimator and BNSL/Chinchilla), full repeats each law's whole search per refit.
+
+output files:
+  --out, --json and --plot never name the input file (refused before any work, symlinks included),
+  and none is written unless all of them can be: each is written to a temporary file first.
+
+speed:
+  --bench times this command on a 40-point curve with the defaults (target: under 5 s) and on a
+  100,000-point curve with --boot 0 (targets: under 30 s and 500 MB), and prints the figures with
+  the machine's load; nothing else is needed.
+
+example:
+  {PROG} my_curve.csv --law m4 --holdout 0.3 --plot fit.png
+
+exit status: 0 on success, 2 for bad options or a file that cannot be fitted (message on stderr).""")
+    parser.add_argument("csv", type=Path, nargs="?", help="the learning curve: a CSV file with columns x and loss")
+    parser.add_argument("--law", default="all",
+                        help=f"'all' (default) or one law or a comma list, any case; laws: {laws}")
+    parser.add_argument("--estimator", choices=tuple(ESTIMATORS), default=DEFAULT_ESTIMATOR,
+                        help=f"how M1-M4 are fitted (default {DEFAULT_ESTIMATOR}; see below)")
+    parser.add_argument("--holdout", type=_fraction, default=0.0, metavar="F",
+                        help="hold out the largest-x fraction F of the points (0 <= F < 1) and score the laws' "
+                             "extrapolation on them; default 0: fit every point, no score")
+    parser.add_argument("--at", type=_at_list, action="append", metavar="X",
+                        help="predict the loss at X (repeat or comma-separate); default: 10x and 100x the "
+                             "largest x")
+    parser.add_argument("--boot", type=_count, default=DEFAULT_BOOT, metavar="N",
+                        help=f"bootstrap refits per law (default {DEFAULT_BOOT}; 0: no intervals)")
+    parser.add_argument("--boot-search", choices=BOOT_SEARCHES, default="warm",
+                        help="warm (default): each refit starts from the fit to all points; full: each refit "
+                             "runs the law's whole search (slow)")
+    parser.add_argument("--level", type=_level, default=DEFAULT_LEVEL,
+                        help=f"coverage of the percentile intervals (default {DEFAULT_LEVEL})")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resampling (default 0)")
+    parser.add_argument("--workers", type=_workers, default=None, metavar="N",
+                        help=f"processes for the bootstrap (default: the usable cores, at most 4; here "
+                             f"{default_workers()})")
+    parser.add_argument("--eps0", type=_positive, metavar="VALUE",
+                        help="fix M4's eps0 (random-guessing loss); default: learn it above the largest loss")
+    parser.add_argument("--eps0-max", type=_positive, metavar="VALUE",
+                        help="upper bound of a learned eps0 (default: 101 x the largest loss for the sound "
+                             "estimator, 10 * max(1, largest loss) for eq4)")
+    parser.add_argument("--x-col", metavar="NAME", help="name of the x column (default: x or an alias)")
+    parser.add_argument("--loss-col", metavar="NAME", help="name of the loss column (default: loss or an alias)")
+    parser.add_argument("--plot", type=Path, metavar="FILE", help="save a figure (PNG, PDF or SVG by extension)")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="write every number to a tidy CSV")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON ('-' for stdout)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    parser.add_argument("--bench", action="store_true",
+                        help="time this command on two generated curves against its speed and memory targets "
+                             "(no CSV needed) and print the figures")
+    return parser
+
+
+def fit(argv=None) -> int:
+    """``python -m scaling fit CURVE.csv [options]``: fit every law to a user's curve; returns the exit code.
+    Bad options exit through argparse (``SystemExit(2)``); a file that cannot be fitted returns 2."""
+    parser = fit_parser()
+    args = parser.parse_args(argv)
+    from .userfit.fit import PROG, check_outputs as check_fit_outputs, fit_user_curve, read_curve_csv, run_bench
+
+    if args.bench:
+        return run_bench(estimator=args.estimator, workers=args.workers)
+    if args.csv is None:
+        parser.error("the following arguments are required: csv")
+    if args.eps0 is not None and args.eps0_max is not None:
+        parser.error("give --eps0 (fixed) or --eps0-max (bound of a learned eps0), not both")
+    at = None if args.at is None else [v for group in args.at for v in group]
+    outputs = {opt: path for opt, path in (("--out", args.out), ("--json", args.json), ("--plot", args.plot))
+               if path is not None and not (opt == "--json" and str(path) == "-")}
+    problem = check_fit_outputs(outputs, [args.csv])
+    if problem:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        curve = read_curve_csv(args.csv, x_col=args.x_col, loss_col=args.loss_col)
+        result = fit_user_curve(curve, laws=args.law, holdout=args.holdout, n_boot=args.boot, level=args.level,
+                                seed=args.seed, at=at, eps0=args.eps0, eps0_max=args.eps0_max,
+                                progress=None if args.quiet else sys.stderr, estimator=args.estimator,
+                                boot_search=args.boot_search, workers=args.workers)
+    except (ValueError, OSError) as exc:  # bad input: one line on stderr, argparse's exit code
+        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    try:
+        print(json.dumps(result.to_dict(), indent=2) if str(args.json) == "-" else result.report(), flush=True)
+    except BrokenPipeError:  # the reader stopped early (``| head``): not an error of the fit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep the exit-time flush quiet
+    writers = {}
+    if "--out" in outputs:
+        writers[args.out] = lambda tmp: result.to_frame().to_csv(tmp, index=False)
+    if "--json" in outputs:
+        writers[args.json] = lambda tmp: tmp.write_text(json.dumps(result.to_dict(), indent=2))
+    if "--plot" in outputs:
+        def plot(tmp):
+            import matplotlib
+
+            matplotlib.use("Agg")  # a command line tool must not need a display
+            from .userfit.plots import save_user_fit_plot
+
+            save_user_fit_plot(result, tmp)
+        writers[args.plot] = plot
+    try:
+        write_all(writers)
+    except (ValueError, OSError) as exc:
+        print(f"{PROG}: error: could not write an output file: {' '.join(str(exc).split())}; no output file "
+              "was written.", file=sys.stderr)
+        return 2
+    for path in writers:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- perf
+PERF_PROG = "python -m scaling perf"
+
+
+def _split_list(text: str) -> list[str]:
+    return [t for t in (s.strip() for s in text.split(",")) if t]
+
+
+def perf_parser() -> argparse.ArgumentParser:
+    from .laws.released import LAWS_RELEASED
+    from .studies.performance import DEFAULT_SIZES, FAST_BELOW
+
+    parser = _Parser(
+        prog=PERF_PROG,
+        description="Time the benchmark fits three ways: the released code's own measured times (reference data, "
+                    "not re-run), our exact emulation of the same algorithm (one process, threads across curves), "
+                    "and our global fits (a different estimator). Prints per-law ratios, totals and the speed "
+                    "target (368 fits plus evaluation under 10 s on two cores). Wall-clock times: they depend on "
+                    "the machine and its load.")
+    parser.add_argument("--curves", type=int, default=None, metavar="N",
+                        help="time the first N curves of each domain (default: all 92 curves)")
+    parser.add_argument("--n-jobs", type=int, default=None, metavar="J",
+                        help="threads of the whole-benchmark emulation run (default: every core); per-fit "
+                             "times always come from a one-thread run, like the released times")
+    parser.add_argument("--literal-curves", type=int, default=1, metavar="K",
+                        help="time the literal walk (M2, M4) on the first K curves of each domain (default 1; "
+                             "0 skips it; a large K takes every curve, about a minute)")
+    parser.add_argument("--laws", default=None, help="laws of the global fits, comma-separated "
+                                                     "(default: every registered law)")
+    parser.add_argument("--released-laws", default=None,
+                        help=f"laws of the released algorithm, comma-separated (default: {','.join(LAWS_RELEASED)})")
+    parser.add_argument("--repeats", type=int, default=3, metavar="R",
+                        help=f"in the growth measurement, repeat a timing up to R times while its runs took < "
+                             f"{FAST_BELOW} s in all; keep the median (default 3)")
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
+                        help="point counts of the growth measurement, comma-separated ('' skips it)")
+    parser.add_argument("--compile", action="store_true",
+                        help="also measure the one-off compile of the kernels in a fresh process with an empty "
+                             "numba cache (several seconds)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--data-dir", default=None, help="folder with the benchmark CSVs "
+                                                         "(default: $SCALING_DATA_DIR, else download)")
+    return parser
+
+
+def perf(argv=None) -> int:
+    """``python -m scaling perf``: the released code's measured times, our emulation and our global fits.
+    Returns the exit code, also for --help and bad options (no ``SystemExit``)."""
+    parser = perf_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (exit 0, on stdout) or a bad option (one line on stderr, exit 2)
+        return int(exc.code or 0)
+    from .studies.performance import perf_report, perf_settings
+
+    try:
+        if args.curves is not None and args.curves < 1:
+            raise ValueError(f"--curves must be >= 1, got {args.curves}.")
+        if args.n_jobs is not None and args.n_jobs < 1:
+            raise ValueError(f"--n-jobs must be >= 1, got {args.n_jobs}.")
+        if args.literal_curves < 0:
+            raise ValueError(f"--literal-curves must be >= 0, got {args.literal_curves}.")
+        if args.repeats < 1:
+            raise ValueError(f"--repeats must be >= 1, got {args.repeats}.")
+        try:
+            sizes = tuple(int(s) for s in _split_list(args.sizes))
+        except ValueError:
+            raise ValueError(f"--sizes must be comma-separated integers, got {args.sizes!r}.") from None
+        laws, rel_laws, sizes = perf_settings(_split_list(args.laws) if args.laws else None,
+                                              _split_list(args.released_laws) if args.released_laws else None, sizes)
+    except ValueError as exc:
+        print(f"{PERF_PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+
+    from .benchmark.data import load_benchmark
+
+    start = time.perf_counter()  # "Done in" counts the loading too
+    try:
+        bench = load_benchmark(args.data_dir, drop_duplicates=False)  # scored as the released notebook does
+        bench_global = load_benchmark(args.data_dir)
+    except (OSError, ValueError) as exc:
+        print(f"{PERF_PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    perf_report(bench, bench_global, laws=laws, released_laws=rel_laws, sizes=sizes, per_domain=args.curves,
+                n_jobs=args.n_jobs, literal_curves=args.literal_curves, repeats=args.repeats,
+                cold_compile=args.compile, out=sys.stdout, progress=None if args.quiet else sys.stderr, started=start)
+    return 0
+
+
+# Each command is a function of this module: (module, function, one line for the listing).
 COMMANDS = {
     "benchmark": (__name__, "benchmark", "fit M1-M4 on the 92 curves (or your CSV) and print the win fractions"),
     "ledger": (__name__, "ledger", "write the paper-vs-ours reproduction ledger to a CSV"),
-    "fit": ("scaling.userfit.fit", "main", "fit scaling laws to your own learning curve (a CSV of x, loss)"),
-    "perf": ("scaling.studies.performance", "main",
+    "fit": (__name__, "fit", "fit scaling laws to your own learning curve (a CSV of x, loss)"),
+    "perf": (__name__, "perf",
              "time the emulation of the released code and every law against the released code's own times"),
 }
 

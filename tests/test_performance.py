@@ -14,7 +14,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from scaling.studies import performance as perf# noqa: E402
+from scaling.cli import perf as main  # noqa: E402
+from scaling.studies import performance as perf  # noqa: E402
 from scaling.laws import M4  # noqa: E402
 from scaling.studies.performance import (  # noqa: E402
     TIMING_COLUMNS,
@@ -25,7 +26,6 @@ from scaling.studies.performance import (  # noqa: E402
     format_ratio_range,
     growth_slopes,
     kernel_report,
-    main,
     measure_compile_seconds,
     released_cost_model,
     released_timings,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from scaling.laws import LAWS, M1, M2
-from scaling.userfit import (CurveFileError, fit_user_curve, main, n_fit_points, prepare_curve, read_curve_csv,
+from scaling.cli import fit as main
+from scaling.userfit import (CurveFileError, fit_user_curve, n_fit_points, prepare_curve, read_curve_csv,
                              resolve_laws)
 
 

@@ -2,7 +2,7 @@
 
 The main kinds of bad file run as real subprocesses, all started at once in one fixture (each spends
 most of its time importing), so the file stays fast; each test then checks one command's exit code,
-stdout and stderr. The remaining cases call the same ``main(argv)`` in-process.
+stdout and stderr. The remaining cases call the same ``scaling.cli.fit(argv)`` in-process.
 """
 
 import json
@@ -26,7 +26,7 @@ BAD = {
     "non-positive x": ("x,loss\n1,0.9\n0,0.8\n", [], ["line 3", "not positive"]),
     "too few points": ("x,loss\n1,0.9\n2,0.8\n4,0.7\n8,0.6\n", [], ["only 4 distinct point", "at least 5"]),
 }
-# The same checks, run in-process through main(argv).
+# The same checks, run in-process through scaling.cli.fit(argv).
 BAD_IN_PROCESS = {
     "missing file": (None, [], ["no such file"]),
     "empty file": ("", [], ["empty"]),
@@ -85,7 +85,7 @@ def test_good_file(runs):
 
 
 def test_help_documents_laws_and_bootstrap(capsys):
-    from scaling.userfit import main
+    from scaling.cli import fit as main
 
     with pytest.raises(SystemExit) as exc:
         main(["--help"])
@@ -110,7 +110,7 @@ def test_malformed_input_exits_2_with_one_clear_line(runs, name):
 
 @pytest.mark.parametrize("name", list(BAD_IN_PROCESS))
 def test_bad_input_in_process(tmp_path, capsys, name):
-    from scaling.userfit import main
+    from scaling.cli import fit as main
 
     text, args, words = BAD_IN_PROCESS[name]
     path = tmp_path / "curve.csv"

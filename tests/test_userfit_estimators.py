@@ -10,8 +10,8 @@ import pytest
 from scaling.laws import M2, M4
 from scaling.laws.released import fit_released, predict_released
 from scaling.laws.sound import fit_sound
-from scaling.userfit import (DEFAULT_ESTIMATOR, ESTIMATORS, bench_curves, check_outputs, fit_user_curve, main,
-                             run_bench)
+from scaling.cli import fit as main
+from scaling.userfit import DEFAULT_ESTIMATOR, ESTIMATORS, bench_curves, check_outputs, fit_user_curve, run_bench
 
 
 def plateau_curve(n=16, noise=0.01, seed=0):

@@ -37,12 +37,12 @@ Measurements
 * :func:`time_vs_points` / :func:`time_predictions` / :func:`growth_slopes` -- how cost grows with
   the number ``n`` of fitted points on seeded synthetic M4-shaped curves (:func:`synthetic_curve`).
 
-:func:`main` is ``python -m scaling perf``.
+:func:`perf_report` prints what ``python -m scaling perf`` shows (its options are parsed in
+:mod:`scaling.cli`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -70,7 +70,7 @@ __all__ = [
     "released_cost_model", "round_mismatches", "kernel_report", "measure_compile_seconds",
     "synthetic_curve", "time_vs_points", "time_predictions", "growth_slopes",
     "plot_time_vs_rounds", "plot_time_vs_points", "plot_fit_times",
-    "format_comparison", "format_slopes", "format_ratio", "format_ratio_range", "main",
+    "format_comparison", "format_slopes", "format_ratio", "format_ratio_range", "perf_settings", "perf_report",
 ]
 
 #: The timed methods, in display order (see the module docstring).
@@ -1110,105 +1110,41 @@ def format_slopes(slopes: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# Command line
+# What ``python -m scaling perf`` prints (its options are parsed in scaling.cli)
 # ---------------------------------------------------------------------------------------------
 
-PROG = "python -m scaling perf"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line on stderr, exit 2 (argparse's convention), with a pointer to --help
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+def perf_settings(laws=None, released_laws=None, sizes=DEFAULT_SIZES) -> tuple[tuple, tuple, tuple]:
+    """``(laws, released_laws, sizes)`` as :func:`perf_report` takes them, checked; ``ValueError`` with a
+    message for the user otherwise. ``sizes=()`` skips the growth measurement."""
+    sizes = tuple(sizes)
+    return _global_laws(laws), _released_laws(released_laws), _check_sizes(sizes) if sizes else ()
 
 
 def _print_table(frame: pd.DataFrame, out) -> None:
     print(frame.to_string(index=False), file=out)
 
 
-def _split_list(text: str) -> list[str]:
-    return [t for t in (s.strip() for s in text.split(",")) if t]
+def perf_report(bench, bench_global, *, laws, released_laws, sizes, per_domain: int | None = None,
+                n_jobs: int | None = None, literal_curves: int = 1, repeats: int = 3, cold_compile: bool = False,
+                out=None, progress=None, started: float | None = None) -> None:
+    """Time the benchmark fits three ways and print the comparison to ``out`` (default stdout).
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog=PROG,
-        description="Time the benchmark fits three ways: the released code's own measured times (reference data, "
-                    "not re-run), our exact emulation of the same algorithm (one process, threads across curves), "
-                    "and our global fits (a different estimator). Prints per-law ratios, totals and the speed "
-                    "target (368 fits plus evaluation under 10 s on two cores). Wall-clock times: they depend on "
-                    "the machine and its load.")
-    parser.add_argument("--curves", type=int, default=None, metavar="N",
-                        help="time the first N curves of each domain (default: all 92 curves)")
-    parser.add_argument("--n-jobs", type=int, default=None, metavar="J",
-                        help="threads of the whole-benchmark emulation run (default: every core); per-fit "
-                             "times always come from a one-thread run, like the released times")
-    parser.add_argument("--literal-curves", type=int, default=1, metavar="K",
-                        help="time the literal walk (M2, M4) on the first K curves of each domain (default 1; "
-                             "0 skips it; a large K takes every curve, about a minute)")
-    parser.add_argument("--laws", default=None, help="laws of the global fits, comma-separated "
-                                                     "(default: every registered law)")
-    parser.add_argument("--released-laws", default=None,
-                        help=f"laws of the released algorithm, comma-separated (default: {','.join(LAWS_RELEASED)})")
-    parser.add_argument("--repeats", type=int, default=3, metavar="R",
-                        help=f"in the growth measurement, repeat a timing up to R times while its runs took < "
-                             f"{FAST_BELOW} s in all; keep the median (default 3)")
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                        help="point counts of the growth measurement, comma-separated ('' skips it)")
-    parser.add_argument("--compile", action="store_true",
-                        help="also measure the one-off compile of the kernels in a fresh process with an empty "
-                             "numba cache (several seconds)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument("--data-dir", default=None, help="folder with the benchmark CSVs "
-                                                         "(default: $SCALING_DATA_DIR, else download)")
-    return parser
-
-
-def main(argv=None) -> int:
-    """``python -m scaling perf``: the released code's measured times, our emulation and our global fits."""
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (exit 0, on stdout) or a bad option (one line on stderr, exit 2)
-        return int(exc.code or 0)
-    out = sys.stdout
-    err = None if args.quiet else sys.stderr
-    try:
-        if args.curves is not None and args.curves < 1:
-            raise ValueError(f"--curves must be >= 1, got {args.curves}.")
-        if args.n_jobs is not None and args.n_jobs < 1:
-            raise ValueError(f"--n-jobs must be >= 1, got {args.n_jobs}.")
-        if args.literal_curves < 0:
-            raise ValueError(f"--literal-curves must be >= 0, got {args.literal_curves}.")
-        if args.repeats < 1:
-            raise ValueError(f"--repeats must be >= 1, got {args.repeats}.")
-        laws = _global_laws(_split_list(args.laws) if args.laws else None)
-        rel_laws = _released_laws(_split_list(args.released_laws) if args.released_laws else None)
-        try:
-            sizes = tuple(int(s) for s in _split_list(args.sizes))
-        except ValueError:
-            raise ValueError(f"--sizes must be comma-separated integers, got {args.sizes!r}.") from None
-        if sizes:
-            sizes = _check_sizes(sizes)
-    except ValueError as exc:
-        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
-
-    from ..benchmark.data import load_benchmark
-
-    start = time.perf_counter()
-    try:
-        bench = load_benchmark(args.data_dir, drop_duplicates=False)  # scored as the released notebook does
-        bench_global = load_benchmark(args.data_dir)
-    except (OSError, ValueError) as exc:
-        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
-    whole = args.curves is None
-    curves = list(bench.curves) if whole else timing_subset(bench, args.curves)
+    ``bench`` is the benchmark with its duplicate rows (scored as the released notebook does),
+    ``bench_global`` without; ``laws``, ``released_laws`` and ``sizes`` come from :func:`perf_settings`.
+    ``per_domain`` times the first N curves of each domain (default all), ``progress`` is a stream
+    for progress lines (default none), ``started`` the clock of the final "Done in" (default now).
+    """
+    out = out or sys.stdout
+    err = progress
+    start = time.perf_counter() if started is None else started
+    rel_laws = released_laws
+    whole = per_domain is None
+    curves = list(bench.curves) if whole else timing_subset(bench, per_domain)
     keys = {_curve_key(c) for c in curves}
     curves_global = [c for c in bench_global.curves if _curve_key(c) in keys]
     cores = _cores()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    scope = "all curves" if whole else f"the first {args.curves} per domain"
+    scope = "all curves" if whole else f"the first {per_domain} per domain"
     print(f"Timing {len(curves)} curves ({scope}); released laws {', '.join(rel_laws)}; global laws "
           f"{', '.join(laws)}. {cores} core(s), load average {load:.1f}: wall-clock times on this machine, now.",
           file=out)
@@ -1219,7 +1155,7 @@ def main(argv=None) -> int:
     report = kernel_report()
     how = "compiled" if report["compiled"] else "loaded from numba's cache"
     print(f"Kernels {how} in {warm:.2f} s (one-off, not counted below).", file=out)
-    if args.compile:
+    if cold_compile:
         _progress(err, "  measuring a cold compile in a fresh process ...")
         c = measure_compile_seconds(rel_laws)
         print(f"Cold compile in a fresh process (empty numba cache): {c['cold_s']:.1f} s for the first fits, "
@@ -1227,8 +1163,8 @@ def main(argv=None) -> int:
 
     _progress(err, "  emulation, one thread ...")
     one = time_benchmark(curves, "released", rel_laws, n_jobs=1)
-    _progress(err, f"  emulation, {args.n_jobs or cores} thread(s) ...")
-    many = time_benchmark(curves, "released", rel_laws, n_jobs=args.n_jobs)
+    _progress(err, f"  emulation, {n_jobs or cores} thread(s) ...")
+    many = time_benchmark(curves, "released", rel_laws, n_jobs=n_jobs)
     paper = tuple(law for law in laws if law in PAPER_LAWS)
     later = tuple(law for law in laws if law not in PAPER_LAWS)
     _progress(err, "  global fits ...")
@@ -1280,8 +1216,8 @@ def main(argv=None) -> int:
                               f"there)" for r in odd.itertuples()), file=out)
 
     frames = [released, emu]
-    if args.literal_curves:
-        subset = timing_subset(curves, args.literal_curves)
+    if literal_curves:
+        subset = timing_subset(curves, literal_curves)
         walk_laws = [law for law in rel_laws if law in _WALK_LAWS]
         if walk_laws:
             _progress(err, f"  literal walk on {len(subset)} curve(s) ...")
@@ -1289,7 +1225,7 @@ def main(argv=None) -> int:
             frames.append(literal)
             walks = compare_methods(literal, emu)
             print(f"\nWhat the Taylor model buys: the literal walk on {len(subset)} curve(s) (first "
-                  f"{args.literal_curves} per domain), one thread; ratio = literal / emulation", file=out)
+                  f"{literal_curves} per domain), one thread; ratio = literal / emulation", file=out)
             _print_table(format_comparison(summarize_comparison(walks)), out)
     for run in (glob, glob_later):
         if run is not None:
@@ -1308,10 +1244,9 @@ def main(argv=None) -> int:
     if sizes:
         print(f"\nCost against the number of fitted points n (synthetic M4-shaped curves, n = "
               f"{', '.join(map(str, sizes))})", file=out)
-        growth = time_vs_points(sizes, laws, released_laws=rel_laws, repeats=args.repeats, progress=err is not None)
-        growth = pd.concat([growth, time_predictions(sizes, repeats=args.repeats)], ignore_index=True)
+        growth = time_vs_points(sizes, laws, released_laws=rel_laws, repeats=repeats, progress=err is not None)
+        growth = pd.concat([growth, time_predictions(sizes, repeats=repeats)], ignore_index=True)
         _print_table(format_slopes(growth_slopes(growth)), out)
         print("  (slope of log time against log n: 0 = fixed cost, 1 = proportional to n; emulation M2/M3/M4 "
               "per outer round)", file=out)
     print(f"\nDone in {time.perf_counter() - start:.1f} s.", file=out)
-    return 0

@@ -90,9 +90,7 @@ Speed (``--bench``)
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import math
 import os
 import sys
@@ -112,7 +110,7 @@ from ..laws.paper import EPS0_MARGIN, LAWS, PAPER_LAWS, ScalingLaw, resolve_law_
 
 __all__ = ["CurveFileError", "UserCurve", "LawFit", "UserFit", "read_curve_csv", "prepare_curve",
            "resolve_laws", "make_law", "fit_law", "released_options", "n_fit_points", "default_at", "fit_user_curve",
-           "default_workers", "check_outputs", "build_parser", "main", "run_bench", "bench_curves", "MIN_POINTS",
+           "default_workers", "check_outputs", "run_bench", "bench_curves", "MIN_POINTS",
            "DEFAULT_BOOT", "DEFAULT_LEVEL", "DEFAULT_AT_FACTORS", "ESTIMATORS", "DEFAULT_ESTIMATOR", "BOOT_SEARCHES"]
 
 #: Fewest distinct points accepted: with fewer, neither a fit nor its check means anything.
@@ -959,142 +957,8 @@ def _format_report(res: UserFit) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- command
+#: The command's name (its options are parsed in :func:`scaling.cli.fit`).
 PROG = "python -m scaling fit"
-
-
-def _number_type(accept, requirement: str):
-    """An argparse ``type``: a float for which ``accept(value)`` holds, else a message with ``requirement``."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not accept(value):
-            raise argparse.ArgumentTypeError(f"{text} must {requirement}")
-        return value
-    return parse
-
-
-_fraction = _number_type(lambda v: 0.0 <= v < 1.0, "satisfy 0 <= F < 1 (e.g. 0.3)")
-_level = _number_type(lambda v: 0.0 < v < 1.0, "lie strictly between 0 and 1 (e.g. 0.9)")
-_positive = _number_type(lambda v: math.isfinite(v) and v > 0, "be a finite number > 0")
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
-    return value
-
-
-def _workers(text: str) -> int:
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be >= 1")
-    return value
-
-
-def _at_list(text: str) -> list[float]:
-    return [_positive(t) for t in text.split(",") if t.strip()]
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's convention (exit 2), with a pointer to --help
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    laws = ", ".join(LAWS)
-    estimators = "\n".join(f"  {name:<9} {text}" + (" (default)" if name == DEFAULT_ESTIMATOR else "")
-                           for name, text in ESTIMATORS.items())
-    parser = _Parser(
-        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Fit scaling laws to your own learning curve, score their extrapolation on the largest-x "
-                    "points, and bootstrap intervals for their parameters and predictions.",
-        epilog=f"""\
-input file:
-  A CSV with a header line; columns x and loss (any case; aliases {', '.join(X_ALIASES[1:])} for x and
-  {', '.join(LOSS_ALIASES[1:])} for loss, or --x-col/--loss-col). Blank lines and lines starting with # are
-  skipped, extra columns ignored, rows sorted by x, exact repeated rows kept once. Values must be finite
-  and > 0; the same x with different losses is an error (average them). At least {MIN_POINTS} points.
-
-estimators (--estimator):
-{estimators}
-  Under eq4, M2 and M4 often collapse to a plain power law (eps_inf = 0, alpha = 0); the sound
-  estimator minimises the error of the predicted log loss, which the extrapolation is scored in.
-
-M4 and eps0:
-  M4 bends towards eps0, the loss of random guessing (1 for an error rate, log(vocabulary) for a
-  cross-entropy in nats). --eps0 fixes it; without it eps0 is learned above the largest loss.
-
-diagnostics:
-  Every law's fit is checked and the findings printed (and in the JSON under laws.<LAW>.diagnostics):
-  a law that reduced to a simpler one (M2 with eps_inf = 0 is M1), a plateau above the data, a
-  parameter at an extreme magnitude, a BNSL break at the edge of the data, a bootstrap interval that
-  spans orders of magnitude, an optimiser that did not converge.
-
-what the bootstrap intervals mean:
-  The fitted points are resampled with replacement and every law refitted, so the intervals show how
-  much the noise in the points moves the fit, treating the points as exchangeable. They do not show
-  whether the law has the right shape for your curve (check the holdout RMSE for that), and they are
-  too narrow when the noise is correlated along the curve (one run measured at many checkpoints).
-  Failed refits are left out and counted; refits ending on a constraint (eps_inf = 0, alpha = 0, ...)
-  are kept and counted. --boot-search warm (default) starts each refit from the fit to all points
-  (fast; the sound estimator and BNSL/Chinchilla), full repeats each law's whole search per refit.
-
-output files:
-  --out, --json and --plot never name the input file (refused before any work, symlinks included),
-  and none is written unless all of them can be: each is written to a temporary file first.
-
-speed:
-  --bench times this command on a 40-point curve with the defaults (target: under 5 s) and on a
-  100,000-point curve with --boot 0 (targets: under 30 s and 500 MB), and prints the figures with
-  the machine's load; nothing else is needed.
-
-example:
-  {PROG} my_curve.csv --law m4 --holdout 0.3 --plot fit.png
-
-exit status: 0 on success, 2 for bad options or a file that cannot be fitted (message on stderr).""")
-    parser.add_argument("csv", type=Path, nargs="?", help="the learning curve: a CSV file with columns x and loss")
-    parser.add_argument("--law", default="all",
-                        help=f"'all' (default) or one law or a comma list, any case; laws: {laws}")
-    parser.add_argument("--estimator", choices=tuple(ESTIMATORS), default=DEFAULT_ESTIMATOR,
-                        help=f"how M1-M4 are fitted (default {DEFAULT_ESTIMATOR}; see below)")
-    parser.add_argument("--holdout", type=_fraction, default=0.0, metavar="F",
-                        help="hold out the largest-x fraction F of the points (0 <= F < 1) and score the laws' "
-                             "extrapolation on them; default 0: fit every point, no score")
-    parser.add_argument("--at", type=_at_list, action="append", metavar="X",
-                        help="predict the loss at X (repeat or comma-separate); default: 10x and 100x the "
-                             "largest x")
-    parser.add_argument("--boot", type=_count, default=DEFAULT_BOOT, metavar="N",
-                        help=f"bootstrap refits per law (default {DEFAULT_BOOT}; 0: no intervals)")
-    parser.add_argument("--boot-search", choices=BOOT_SEARCHES, default="warm",
-                        help="warm (default): each refit starts from the fit to all points; full: each refit "
-                             "runs the law's whole search (slow)")
-    parser.add_argument("--level", type=_level, default=DEFAULT_LEVEL,
-                        help=f"coverage of the percentile intervals (default {DEFAULT_LEVEL})")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resampling (default 0)")
-    parser.add_argument("--workers", type=_workers, default=None, metavar="N",
-                        help=f"processes for the bootstrap (default: the usable cores, at most 4; here "
-                             f"{default_workers()})")
-    parser.add_argument("--eps0", type=_positive, metavar="VALUE",
-                        help="fix M4's eps0 (random-guessing loss); default: learn it above the largest loss")
-    parser.add_argument("--eps0-max", type=_positive, metavar="VALUE",
-                        help="upper bound of a learned eps0 (default: 101 x the largest loss for the sound "
-                             "estimator, 10 * max(1, largest loss) for eq4)")
-    parser.add_argument("--x-col", metavar="NAME", help="name of the x column (default: x or an alias)")
-    parser.add_argument("--loss-col", metavar="NAME", help="name of the loss column (default: loss or an alias)")
-    parser.add_argument("--plot", type=Path, metavar="FILE", help="save a figure (PNG, PDF or SVG by extension)")
-    parser.add_argument("--out", type=Path, metavar="FILE", help="write every number to a tidy CSV")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON ('-' for stdout)")
-    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
-    parser.add_argument("--bench", action="store_true",
-                        help="time this command on two generated curves against its speed and memory targets "
-                             "(no CSV needed) and print the figures")
-    return parser
 
 
 # ---------------------------------------------------------------------------------------------- output files
@@ -1114,61 +978,6 @@ def check_outputs(outputs: dict[str, Path], inputs: list[Path]) -> str | None:
             return (f"could not write --plot {outputs['--plot']}: unknown image format {ext!r} (from the file "
                     "extension); use .png, .pdf or .svg.")
     return None
-
-
-def main(argv=None) -> int:
-    """Entry point of ``python -m scaling fit``; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.bench:
-        return run_bench(estimator=args.estimator, workers=args.workers)
-    if args.csv is None:
-        parser.error("the following arguments are required: csv")
-    if args.eps0 is not None and args.eps0_max is not None:
-        parser.error("give --eps0 (fixed) or --eps0-max (bound of a learned eps0), not both")
-    at = None if args.at is None else [v for group in args.at for v in group]
-    outputs = {opt: path for opt, path in (("--out", args.out), ("--json", args.json), ("--plot", args.plot))
-               if path is not None and not (opt == "--json" and str(path) == "-")}
-    problem = check_outputs(outputs, [args.csv])
-    if problem:
-        print(f"{PROG}: error: {problem}", file=sys.stderr)
-        return 2
-    try:
-        curve = read_curve_csv(args.csv, x_col=args.x_col, loss_col=args.loss_col)
-        result = fit_user_curve(curve, laws=args.law, holdout=args.holdout, n_boot=args.boot, level=args.level,
-                                seed=args.seed, at=at, eps0=args.eps0, eps0_max=args.eps0_max,
-                                progress=None if args.quiet else sys.stderr, estimator=args.estimator,
-                                boot_search=args.boot_search, workers=args.workers)
-    except (ValueError, OSError) as exc:  # bad input: one line on stderr, argparse's exit code
-        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2
-    try:
-        print(json.dumps(result.to_dict(), indent=2) if str(args.json) == "-" else result.report(), flush=True)
-    except BrokenPipeError:  # the reader stopped early (``| head``): not an error of the fit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep the exit-time flush quiet
-    writers = {}
-    if "--out" in outputs:
-        writers[args.out] = lambda tmp: result.to_frame().to_csv(tmp, index=False)
-    if "--json" in outputs:
-        writers[args.json] = lambda tmp: tmp.write_text(json.dumps(result.to_dict(), indent=2))
-    if "--plot" in outputs:
-        def plot(tmp):
-            import matplotlib
-
-            matplotlib.use("Agg")  # a command line tool must not need a display
-            from .plots import save_user_fit_plot
-
-            save_user_fit_plot(result, tmp)
-        writers[args.plot] = plot
-    try:
-        _outputs.write_all(writers)
-    except (ValueError, OSError) as exc:
-        print(f"{PROG}: error: could not write an output file: {' '.join(str(exc).split())}; no output file "
-              "was written.", file=sys.stderr)
-        return 2
-    for path in writers:
-        print(f"wrote {path}", file=sys.stderr)
-    return 0
 
 
 # ---------------------------------------------------------------------------------------------- benchmark
