@@ -230,14 +230,14 @@ def test_rmse_table_and_sortable_html(inet):
     table = ic.rmse_table(inet)
     assert len(table) == 18 and list(table.columns) == ["M1", "M2", "M3", "M4", "winner"]
     assert (table["winner"] != "").all()
-    html = ic.sortable_table_html(inet, table_id="t1")
+    html = ic_plots.sortable_table_html(inet, table_id="t1")
     assert html.count('<tr data-index="') == 18
     assert 'id="t1"' in html and 'getElementById("t1")' in html and "<script>" in html
     # one bold cell per winning law
     n_winners = sum(len(w.split(" = ")) for w in table["winner"])
     assert html.count("<strong>") == n_winners
     with pytest.raises(ValueError, match="table_id"):
-        ic.sortable_table_html(inet, table_id="bad id")
+        ic_plots.sortable_table_html(inet, table_id="bad id")
 
 
 def test_win_fractions_and_ledger(inet, inet_global):

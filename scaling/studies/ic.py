@@ -1,8 +1,8 @@
 """The image-classification experiments (paper Section 5.1, Figures 1, 5, 6 and 7; Appendix A.3).
 
 The book's chapters *image classification* and *Appendix A.3* call these functions; they hold
-no estimator maths (that is :mod:`scaling.laws.paper`) and no drawing (that is :mod:`scaling.report.plotting`),
-only the bookkeeping that turns the 72 image-classification curves and their fits into tables.
+no estimator maths (that is :mod:`scaling.laws.paper`) and no drawing or HTML (that is
+:mod:`scaling.studies.ic_plots`), only the bookkeeping that turns the 72 image-classification curves and their fits into tables.
 
 The 72 curves are 6 architectures x 4 datasets x 3 shot counts.  The architectures come in three
 families of two sizes each (:data:`FAMILIES`), which is what Figures 6 and 7 compare.
@@ -28,7 +28,6 @@ Public API
 ``objective_gap(released, other)``           where two fits of a law differ, whose Eq. 4/5 loss is lower
 ``rmse_table(results)``                      curves x laws RMSE, with the winner(s)
 ``winners(table, curve)``                    the winning law(s) of one curve in that table
-``sortable_table_html(results)``             the RMSE table as self-contained, click-to-sort HTML
 ``win_fraction_table(variants)``             win fractions of several result sets and tie rules
 ``win_fraction_ledger(results)``             our IC win fractions beside the paper's, with status
 ``win_fraction_comparison(variants)``        the same for several result sets and tie rules
@@ -44,7 +43,6 @@ Public API
 
 from __future__ import annotations
 
-import html
 import importlib.util
 from collections.abc import Mapping, Sequence
 
@@ -56,13 +54,13 @@ from ..laws.paper import PAPER_LAWS
 from ..benchmark.catalogue import IC_DATASETS, IC_FAMILIES, IC_MODELS, IC_SHOTS, RESULT_COLUMNS
 from ..laws.released import RELEASED_PARAMS, ReleasedFit
 from ..ledger.core import compare, figure1_from_win_fractions, figure6_from_results
-from ..report.tables import LAW_COLUMNS, sci, winner_mask
+from ..report.tables import LAW_COLUMNS, winner_mask
 
 __all__ = [
     "FAMILIES", "MODELS", "DATASETS", "SHOTS", "LOCAL_SEARCH", "FIGURE6_TASKS",
     "ESTIMATORS", "ReleasedFit",
     "family_of", "ic_curves", "run_ic", "released_ic", "released_row", "replace_rows", "fitted_laws",
-    "released_agreement", "objective_gap", "rmse_table", "winners", "sortable_table_html", "win_fraction_table", "win_fraction_ledger",
+    "released_agreement", "objective_gap", "rmse_table", "winners", "win_fraction_table", "win_fraction_ledger",
     "win_fraction_comparison", "win_fraction_columns", "search_disagreements", "exponent_table", "exponent_comparison", "exponent_summary",
     "paper_comparison", "size_effect", "excess_risk",
 ]
@@ -323,84 +321,6 @@ def winners(table: pd.DataFrame, curve) -> list[str]:
     """The winning law(s) of one curve in a :func:`rmse_table`."""
     code, shots = _split_task(curve.task)
     return table.loc[(DATASETS[code], shots, curve.model), "winner"].split(" = ")
-
-
-_SORT_SCRIPT = """
-(function () {
-  var table = document.getElementById("%(id)s");
-  if (!table) { return; }
-  var heads = table.tHead.rows[0].cells;
-  function key(cell, numeric) {
-    var v = cell.getAttribute("data-sort");
-    return numeric ? parseFloat(v) : v.toLowerCase();
-  }
-  Array.prototype.forEach.call(heads, function (th, col) {
-    th.style.cursor = "pointer";
-    th.title = "click to sort";
-    th.addEventListener("click", function () {
-      var numeric = th.getAttribute("data-type") === "number";
-      var up = th.getAttribute("data-order") !== "ascending";
-      Array.prototype.forEach.call(heads, function (h) {
-        h.removeAttribute("data-order");
-        h.querySelector(".sort-mark").textContent = "";
-      });
-      th.setAttribute("data-order", up ? "ascending" : "descending");
-      th.querySelector(".sort-mark").textContent = up ? " \\u25B2" : " \\u25BC";
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      rows.sort(function (a, b) {
-        var x = key(a.cells[col], numeric), y = key(b.cells[col], numeric);
-        var d = x < y ? -1 : (x > y ? 1 : 0);
-        if (d === 0) { d = a.getAttribute("data-index") - b.getAttribute("data-index"); return d; }
-        return up ? d : -d;
-      });
-      rows.forEach(function (r) { body.appendChild(r); });
-    });
-  });
-})();
-"""
-
-
-def sortable_table_html(results: pd.DataFrame, table_id: str = "ic-rmse-table",
-                        caption: str | None = None) -> str:
-    """The per-curve RMSE table as self-contained HTML: click a header to sort by that column.
-
-    Numbers are in the paper's notation (:func:`scaling.report.tables.sci`), the winner of each row is
-    bold and named in the last column.  A few lines of inline JavaScript do the sorting, so the
-    table works offline and needs no extension; without JavaScript it is a plain table.
-    """
-    if not table_id.replace("-", "").replace("_", "").isalnum():
-        raise ValueError(f"table_id must be letters, digits, '-' or '_', got {table_id!r}.")
-    table = rmse_table(results)
-    laws = [c for c in table.columns if c != "winner"]
-    wins = winner_mask(table[laws], rule="best", decimals=WIN_DECIMALS)
-    columns = [("dataset", "text"), ("shots", "number"), ("model", "text")] + [(law, "number") for law in laws] \
-        + [("winner", "text")]
-    out = [f"<style>#{table_id} th, #{table_id} td {{ padding: 0.2rem 0.45rem; white-space: nowrap; }}</style>",
-           '<div style="max-height: 34rem; overflow: auto; margin-bottom: 1rem">',
-           f'<table id="{table_id}" class="sortable-rmse" style="font-size: 0.8rem">']
-    if caption:
-        out.append(f'<caption style="caption-side: top">{html.escape(caption)}</caption>')
-    out.append("<thead><tr>" + "".join(
-        f'<th data-type="{kind}" style="position: sticky; top: 0; background: var(--pst-color-background, white)">'
-        f'{html.escape(name)}<span class="sort-mark"></span></th>' for name, kind in columns)
-        + "</tr></thead><tbody>")
-    for i, ((dataset, shots, model), row) in enumerate(table.iterrows()):
-        cells = [f'<td data-sort="{html.escape(dataset)}" style="text-align:left">{html.escape(dataset)}</td>',
-                 f'<td data-sort="{shots}">{shots}</td>',
-                 f'<td data-sort="{html.escape(model)}" style="text-align:left">{html.escape(model)}</td>']
-        for law in laws:
-            value = row[law]
-            text = html.escape(sci(value))
-            if wins.loc[(dataset, shots, model), law]:
-                text = f"<strong>{text}</strong>"
-            sort = f"{value:.6e}" if np.isfinite(value) else "1"
-            cells.append(f'<td data-sort="{sort}">{text}</td>')
-        cells.append(f'<td data-sort="{html.escape(row["winner"])}">{html.escape(row["winner"])}</td>')
-        out.append(f'<tr data-index="{i}">' + "".join(cells) + "</tr>")
-    out.append("</tbody></table></div>")
-    out.append("<script>" + _SORT_SCRIPT % {"id": table_id} + "</script>")
-    return "\n".join(out)
 
 
 # ------------------------------------------------------------------------------------------

@@ -11,12 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
+from ..report.html import sortable_table_html as html_table
 from ..report.plotting import (COLORS, EXTRAPOLATION_FACTOR, PALETTE, X_LABELS, finish_log_axes, law_rmse,
                                log_axis, plot_fit)
-from ..report.tables import sci
+from ..report.tables import sci, winner_mask
+from .ic import WIN_DECIMALS, rmse_table
 
-__all__ = ["SIZE_COLORS", "plot_law_rows", "plot_exponents_by_shots", "plot_excess_risk_by_family"]
+__all__ = ["SIZE_COLORS", "plot_law_rows", "plot_exponents_by_shots", "plot_excess_risk_by_family",
+           "sortable_table_html"]
 
 #: Colours of the smaller and the larger model of an architecture family (Figures 6 and 7).
 SIZE_COLORS = {"small": PALETTE[0], "large": PALETTE[3]}
@@ -204,3 +209,25 @@ def plot_excess_risk_by_family(points, lines, *, families: Sequence[str] = ("BiT
         finish_log_axes(ax)
     axes[0, 0].set_ylabel(r"excess error $\varepsilon_x - \hat\varepsilon_\infty$", fontsize="small")
     return fig
+
+
+def sortable_table_html(results, table_id: str = "ic-rmse-table", caption: str | None = None) -> str:
+    """The per-curve RMSE table (:func:`scaling.studies.ic.rmse_table`) as self-contained HTML:
+    click a header to sort by that column (:func:`scaling.report.html.sortable_table_html`).
+
+    Numbers are in the paper's notation (:func:`scaling.report.tables.sci`), the winner of each row is
+    bold and named in the last column.
+    """
+    table = rmse_table(results)
+    laws = [c for c in table.columns if c != "winner"]
+    wins = winner_mask(table[laws], rule="best", decimals=WIN_DECIMALS)
+    index = table.index.to_frame(index=False)[["dataset", "shots", "model"]]
+    values = table[laws].reset_index(drop=True)
+    cells = pd.concat([index, values.map(sci), table[["winner"]].reset_index(drop=True)], axis=1)
+    keys = pd.concat([index, values.map(lambda v: f"{v:.6e}" if np.isfinite(v) else "1"),
+                      table[["winner"]].reset_index(drop=True)], axis=1)
+    bold = pd.concat([pd.DataFrame(False, index=index.index, columns=index.columns),
+                      wins.reset_index(drop=True),
+                      pd.DataFrame(False, index=index.index, columns=["winner"])], axis=1)
+    return html_table(cells, table_id=table_id, sort_keys=keys, numeric=["shots", *laws],
+                      left=["dataset", "model"], bold=bold, caption=caption)
