@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from scaling.studies import scorecard as sc
+from scaling.studies import scorecard_plots
 from scaling.ledger import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -288,14 +289,14 @@ def test_every_link_points_to_a_chapter_and_a_heading_that_exist():
 
 def test_style_scorecard_is_compact_and_linked():
     card = sc.scorecard(hand_ledger(), hand_released())
-    html = sc.style_scorecard(card).to_html()
+    html = scorecard_plots.style_scorecard(card).to_html()
     assert "col_0" not in html
     assert "translation.html#table-2-top-the-paper-s-method-beside-the-paper" in html
     assert "appendix_alpha.html'" in html
     assert html.count("<tr>") == len(card) + 1
     header = re.findall(r"<th [^>]*>([^<]*)</th>", html)
     assert header[:3] == ["Paper", "Status", "Agree"] and not any(h.startswith("col_") or h == "" for h in header)
-    assert "ipynb#" in sc.style_scorecard(card, link_suffix=".ipynb").to_html()
+    assert "ipynb#" in scorecard_plots.style_scorecard(card, link_suffix=".ipynb").to_html()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -58,7 +58,6 @@ Public API
 ``STATUSES``, ``KINDS``             the status vocabulary and the three kinds of judgement
 ``status_from_rows(statuses)``      the rule for ``rows`` items
 ``scorecard(ledger, released)``     the scorecard frame, one line per item
-``style_scorecard(card)``           a compact, linked HTML view (pandas Styler) for the book
 ``heading_anchor(text)``            the HTML id Sphinx gives a section heading
 ``variant_effects(tidy)``           per protocol variant: items it moves, gains and loses
 ``LedgerRun``, ``run_ledger()``     the ledger, the variant sweep and the released fits, computed
@@ -80,7 +79,6 @@ key, so a stored result is never stale; it is only ever a result the current cod
 from __future__ import annotations
 
 import hashlib
-import html
 import os
 import pickle
 import platform
@@ -88,7 +86,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +97,7 @@ from ..ledger.core import CAUSE_KINDS, GOOD_STATUSES, REFERENCE_PATH, cause_kind
 __all__ = [
     "CACHE_ENV", "CAUSE_MEANING", "CAUSE_TEXT", "ITEMS", "KINDS", "LedgerRun", "PaperItem", "STATUSES", "TABLE1_MODELS",
     "book_scorecard", "heading_anchor", "run_ledger", "scorecard", "source_key", "status_from_rows",
-    "style_scorecard", "variant_effects",
+    "variant_effects",
 ]
 
 #: The status vocabulary, best first (see the module docstring for the rules).
@@ -499,7 +497,7 @@ def scorecard(ledger: pd.DataFrame, released: pd.DataFrame | None = None,
 
 
 # --------------------------------------------------------------------------------------------
-# Anchors and the book's view
+# Anchors (the book's view of the scorecard is scaling.studies.scorecard_plots.style_scorecard)
 # --------------------------------------------------------------------------------------------
 
 _MARKUP = re.compile(r"[$`*]")
@@ -521,81 +519,6 @@ def heading_anchor(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = re.sub(r"[^a-z0-9]+", "-", text)
     return re.sub(r"^[-0-9]+|-+$", "", text)
-
-
-#: Background colours of the statuses in the book's view.
-STATUS_COLOURS = {
-    "reproduced": "#c7e9c0", "within error": "#e5f5e0", "close": "#fdebc8", "differs": "#f9c9c5",
-    "cannot be reproduced from the released data": "#e0e0e0", "not compared": "#eeeeee",
-}
-#: Short names of the chapters, for the view's links.
-CHAPTER_NAMES = {"language_modelling": "LM", "image_classification": "IC", "translation": "NMT",
-                 "appendix_alpha": "alpha ablation", "appendix_ic_panels": "IC panels", "bigbench": "BIG-Bench"}
-
-
-def _href(section: str, suffix: str) -> str:
-    page, _, anchor = section.partition("#")
-    return page.removesuffix(".md") + suffix + (f"#{anchor}" if anchor else "")
-
-
-def _agree_text(line) -> str:
-    if line["kind"] != "rows":
-        return "–"
-    text = f"{line['n_reproduced'] + line['n_within_error']} of {line['n_rows']}"
-    if line["n_pm_rows"]:
-        text += f"<br><span class='sc-small'>± {line['n_pm_agree']} of {line['n_pm_rows']}</span>"
-    return text
-
-
-def _chapter_name(section: str) -> str:
-    chapter = section.partition(".md")[0]
-    return CHAPTER_NAMES.get(chapter, chapter)
-
-
-def style_scorecard(card: pd.DataFrame, link_suffix: str = ".html"):
-    """A compact view of :func:`scorecard` for the book (about 600 px wide, two lines per item).
-
-    Columns: the paper's item, linked to the main book section that shows it, with the chapters
-    that show it below (each linked); the status, coloured; how many judged numbers agree (and,
-    below, the "±" cells, not judged); the key number with ours and the paper's value; the main
-    cause of the numbers that do not agree. What the item shows is the tooltip of its link.
-
-    ``link_suffix`` turns a MyST target ``chapter.md#anchor`` into a link (``.html`` for the built
-    book, ``.ipynb`` inside Jupyter). Returns a pandas Styler (render with ``.to_html()``).
-    """
-    rows = []
-    for name, line in card.iterrows():
-        shows = html.escape(line["shows"])
-        links = " · ".join(f"<a href='{html.escape(_href(s, link_suffix))}' title='{shows}'>"
-                           f"{html.escape(_chapter_name(s))}</a>" for s in line["sections"])
-        first = html.escape(_href(line["sections"][0], link_suffix))
-        if line["key"]:
-            key = (f"{html.escape(line['key'])}<br><b>{html.escape(line['ours'])}</b>"
-                   f" <span class='sc-small'>vs</span> {html.escape(line['paper_value'])}")
-        else:
-            key = f"<span class='sc-small'>{html.escape(line['note'])}</span>"
-        rows.append({
-            "Paper": f"<a href='{first}' title='{shows}'><b>{html.escape(name)}</b></a>"
-                     f"<br><span class='sc-small'>{links}</span>",
-            "Status": html.escape(line["status"]),
-            "Agree": _agree_text(line),
-            "Key number: <b>ours</b> vs paper": key,
-            "Main cause of the rest": html.escape(line["cause"]) or "–",
-        })
-    view = pd.DataFrame(rows)
-    colour = {html.escape(s): f"background-color: {c}; color: #1a1a1a;" for s, c in STATUS_COLOURS.items()}
-    return (view.style.hide(axis="index")
-            .map(lambda v: colour.get(v, ""), subset=["Status"])
-            .set_table_attributes("class='scorecard'")
-            .set_table_styles([
-                {"selector": "", "props": "border-collapse: collapse; font-size: 0.8rem; line-height: 1.25;"},
-                {"selector": "th", "props": "text-align: left; padding: 2px 6px; vertical-align: bottom;"},
-                {"selector": "td", "props": "text-align: left; padding: 3px 6px; vertical-align: top;"},
-                {"selector": "td:nth-child(1), td:nth-child(3)", "props": "white-space: nowrap;"},
-                {"selector": "td:nth-child(2)", "props": "width: 7.5em;"},
-                {"selector": "td:nth-child(4)", "props": "min-width: 14em;"},
-                {"selector": ".sc-small", "props": "opacity: 0.75; font-size: 0.92em;"},
-            ]))
 
 
 def variant_effects(tidy: pd.DataFrame) -> pd.DataFrame:
@@ -628,13 +551,11 @@ def variant_effects(tidy: pd.DataFrame) -> pd.DataFrame:
 class LedgerRun:
     """What :func:`run_ledger` computes: the ledger (with causes), the variant sweep
     (:func:`scaling.studies.variants.sweep`), the released emulation's fits on the whole benchmark
-    (:func:`scaling.studies.variants.variant_results` of the baseline), the skipped producers, and the
-    cache key."""
+    (:func:`scaling.studies.variants.variant_results` of the baseline) and the cache key."""
 
     ledger: pd.DataFrame
     sweep: pd.DataFrame
     released: pd.DataFrame
-    skipped: dict = field(default_factory=dict)
     key: str = ""
 
 
@@ -670,10 +591,10 @@ def _compute(progress: bool) -> LedgerRun:
     from ..ledger.core import BENCHMARK_SOURCES, build_ledger
     from ..ledger.variants import BASELINE, sweep, variant_results
 
-    ledger, skipped = build_ledger(variants=True, progress=progress)
+    ledger = build_ledger(variants=True, progress=progress)
     tidy = sweep(sources=BENCHMARK_SOURCES)            # the fits are cached: no refitting
     released = variant_results(BASELINE)
-    return LedgerRun(ledger, tidy, released, skipped)
+    return LedgerRun(ledger, tidy, released)
 
 
 def run_ledger(*, cache: bool | None = None, progress: bool = False) -> LedgerRun:
