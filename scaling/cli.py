@@ -233,7 +233,7 @@ def ledger(argv=None) -> int:
             parser.error(f"unknown --only source(s) {unknown}; choose from {sorted(known)}")
     if args.variants and (args.no_variants or args.no_compute):
         parser.error("--variants FILE needs the sweep; drop --no-variants / --no-compute")
-    table, skipped, tidy = build_ledger(args.only, compute=not args.no_compute, variants=not args.no_variants,
+    table, tidy = build_ledger(args.only, compute=not args.no_compute, variants=not args.no_variants,
                                         progress=not args.quiet, with_sweep=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, encoding="utf-8")
@@ -245,8 +245,6 @@ def ledger(argv=None) -> int:
         args.variants.parent.mkdir(parents=True, exist_ok=True)
         tidy.to_csv(args.variants, index=False, encoding="utf-8")
     if not args.quiet:
-        for name, reason in skipped.items():
-            print(f"skipped producer {name}: {reason}")
         print("Status, ours = the released code's method (emulated):")
         print(summarize(table).to_string())
         print("\nStatus, ours_global = the global minimum of the paper's loss:")

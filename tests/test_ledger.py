@@ -1,7 +1,6 @@
 """Tests of the reproduction ledger: reference CSV, status rules, producers and CLI."""
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from pathlib import Path
@@ -10,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import scaling.studies  # noqa: F401  (registers its producers now, before tests empty the registry)
 from scaling import cli
 from scaling.ledger import core as ledger
 from scaling.ledger import (
-    ProducerUnavailable, compare, load_reference, parse_printed, register_producer,
+    compare, load_reference, parse_printed, register_producer,
 )
 
 EXPECTED_COUNTS = {
@@ -410,16 +410,24 @@ def test_builtin_producers_registered():
         assert source in regs and regs[source]
 
 
-def test_builtin_producers_skip_without_evaluate(monkeypatch):
-    """Pretend scaling.evaluate does not exist: the built-in producers are skipped, not failed."""
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(ledger.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "scaling.evaluate" else real_find_spec(name, *a))
-    ledger._benchmark_results.cache_clear()
-    builtin = ["Table 2", "Table 3", "Figure 1", "Figure 6", "Figure 9"]  # Figures 2-3 live in scaling.studies.foundations
-    ours, skipped = ledger.compute_ours(builtin)
-    assert ours.empty
-    assert len(skipped) == 5 and all("scaling.evaluate" in why for why in skipped.values())
+def test_a_failing_producer_propagates_and_a_malformed_frame_names_its_producer(monkeypatch):
+    """A broken producer is an error to fix, never a silently missing row."""
+    monkeypatch.setattr(ledger, "_REGISTRY", {})
+
+    @register_producer("Table 2")
+    def broken():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        ledger.compute_ours(["Table 2"])
+    monkeypatch.setattr(ledger, "_REGISTRY", {})
+
+    @register_producer("Table 2")
+    def malformed():
+        return pd.DataFrame({"item": ["NMT/Dec-only/M4/rmse"]})
+
+    with pytest.raises(ValueError, match="producer Table 2: malformed returned a malformed frame"):
+        ledger.compute_ours(["Table 2"])
 
 
 def test_register_producer_validates():
@@ -457,10 +465,6 @@ def test_cli_runs_registered_producers(tmp_path, monkeypatch, capsys):
         return pd.DataFrame({"item": ["NMT/Dec-only/M4/rmse", "LM/1.07e+09/M4/rmse"],
                              "ours": [0.0104, 0.0099], "ours_error": [np.nan, 0.0002]})
 
-    @register_producer("Figure 2")
-    def not_ready():
-        raise ProducerUnavailable("scaling.benchmark.synthetic does not exist yet")
-
     out = tmp_path / "ledger.csv"
     assert cli.ledger(["ledger", "--out", str(out), "--only", "Table 2", "--only", "Figure 2",
                         "--no-variants"]) == 0
@@ -469,8 +473,6 @@ def test_cli_runs_registered_producers(tmp_path, monkeypatch, capsys):
     assert df.loc["NMT/Dec-only/M4/rmse", "status"] == "reproduced"
     assert df.loc["LM/1.07e+09/M4/rmse", "status"] == "differs"
     assert (df.loc[df["source"] == "Figure 2", "status"] == "not-yet").all()
-    printed = capsys.readouterr().out
-    assert "skipped producer Figure 2: not_ready" in printed
     # a producer registered for both estimators fills both columns
     assert df.loc["NMT/Dec-only/M4/rmse", "ours_global"] == pytest.approx(0.0104)
     assert df.loc["NMT/Dec-only/M4/rmse", "status_global"] == "reproduced"
@@ -563,9 +565,7 @@ def test_figure1_producers_follow_the_tie_rule(monkeypatch):
     monkeypatch.setattr(ledger, "_released_results", lambda source: tied_results())
     monkeypatch.setattr(ledger, "_benchmark_results", lambda: tied_results())
     for estimator in ledger.ESTIMATORS:
-        ours, skipped = ledger.compute_ours(["Figure 1"], estimator=estimator)
-        got = ours.set_index("item")["ours"]
-        assert not skipped
+        got = ledger.compute_ours(["Figure 1"], estimator=estimator).set_index("item")["ours"]
         assert got["IC/M4/win_fraction"] == pytest.approx(0.75) and got["LM/M4/win_fraction"] == 1.0
 
 

@@ -104,10 +104,8 @@ unreleased-data, 3 paper-repeats-row. About a minute for the whole ledger with t
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
 import re
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -129,7 +127,6 @@ __all__ = [
     "benchmark_items",
     "cause_kind",
     "summarize_causes",
-    "ProducerUnavailable",
     "build_ledger",
     "compare",
     "compute_ours",
@@ -394,10 +391,6 @@ def compare(ours: pd.DataFrame | None, reference: pd.DataFrame | None = None, *,
 # Producers
 # --------------------------------------------------------------------------------------------
 
-class ProducerUnavailable(RuntimeError):
-    """Raised by a producer whose inputs (a module of the package) do not exist yet."""
-
-
 Producer = Callable[[], pd.DataFrame]
 _REGISTRY: dict[str, list[Producer]] = {}
 #: The estimator each registered producer serves (absent: both).
@@ -411,9 +404,8 @@ def register_producer(source: str, estimator: str | None = None) -> Callable[[Pr
     ``estimator`` is ``"released"`` (the producer gives the ``ours`` column), ``"global"`` (it gives
     ``ours_global``) or ``None`` (one producer for both columns, for items that do not depend on the
     estimator). Several producers may serve one source and estimator; their items must not overlap.
-    A producer that cannot run yet because a module is missing raises :class:`ProducerUnavailable`;
-    its rows stay ``not-yet``. Any other exception propagates (a broken producer should be fixed,
-    not hidden).
+    An exception a producer raises propagates (a broken producer should be fixed, not hidden); the
+    rows of a source without producers stay ``not-yet``.
     """
     if not isinstance(source, str) or not source.strip():
         raise ValueError(f"register_producer needs a non-empty source name, got {source!r}")
@@ -442,9 +434,9 @@ def _empty_ours() -> pd.DataFrame:
                          "estimator": pd.Series([], dtype=object)})
 
 
-def _run_producers(sources, estimators, verbose) -> tuple[pd.DataFrame, dict[str, str]]:
+def _run_producers(sources, estimators) -> pd.DataFrame:
     wanted = None if sources is None else set(sources)
-    frames, skipped = [], {}
+    frames = []
     for source, funcs in _REGISTRY.items():
         if wanted is not None and source not in wanted:
             continue
@@ -454,14 +446,7 @@ def _run_producers(sources, estimators, verbose) -> tuple[pd.DataFrame, dict[str
                 continue
             name = f"{source}: {getattr(func, '__name__', repr(func))}"
             try:
-                frame = func()
-            except ProducerUnavailable as exc:
-                skipped[name] = str(exc)
-                if verbose:
-                    print(f"skipped {name} ({exc})", file=sys.stderr)
-                continue
-            try:
-                frame = _check_ours(frame)
+                frame = _check_ours(func())
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"producer {name} returned a malformed frame: {exc}") from exc
             frame["source"] = source
@@ -473,26 +458,23 @@ def _run_producers(sources, estimators, verbose) -> tuple[pd.DataFrame, dict[str
         dup = mine["item"][mine["item"].duplicated()].tolist()
         if dup:
             raise ValueError(f"producers returned the same item more than once: {dup[:5]}")
-    return ours, skipped
+    return ours
 
 
-def compute_ours(sources: Iterable[str] | None = None, *, estimator: str = "released", verbose: bool = False
-                 ) -> tuple[pd.DataFrame, dict[str, str]]:
+def compute_ours(sources: Iterable[str] | None = None, *, estimator: str = "released") -> pd.DataFrame:
     """Run the registered producers (all, or only those for ``sources``) of one estimator.
 
     ``estimator`` is ``"released"`` (the ``ours`` column) or ``"global"`` (``ours_global``); the
-    producers registered for both run either way. Returns ``(ours, skipped)``: the concatenated
-    frame ``item, ours, ours_error, source`` and a dict ``{producer name: reason}`` for producers that
-    raised :class:`ProducerUnavailable`.
+    producers registered for both run either way. Returns the concatenated frame ``item, ours,
+    ours_error, source``.
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {ESTIMATORS}")
-    ours, skipped = _run_producers(sources, {None, estimator}, verbose)
-    return ours.drop(columns="estimator").reset_index(drop=True), skipped
+    return _run_producers(sources, {None, estimator}).drop(columns="estimator").reset_index(drop=True)
 
 
 def build_ledger(sources: Iterable[str] | None = None, *, compute: bool = True, variants: bool = True,
-                 verbose: bool = False, progress: bool = False, with_sweep: bool = False):
+                 progress: bool = False, with_sweep: bool = False):
     """The full ledger: the paper's numbers beside ours (released emulation) and ours_global
     (global fits), with a status for each and a cause for every row that does not agree.
 
@@ -500,18 +482,17 @@ def build_ledger(sources: Iterable[str] | None = None, *, compute: bool = True, 
     producer runs and every row is ``not-yet``. ``variants`` runs the protocol-variant sweep of
     :mod:`scaling.studies.variants` on the benchmark sources requested (cached within the process) so that
     the causes can name the variant that reproduces a row; without it no ``variant:`` cause is
-    given. ``progress`` reports the released fits on stderr. Returns ``(ledger, skipped)``, where
-    ``skipped`` maps each producer that could not run to why; ``with_sweep=True`` adds the variant
-    sweep as a third item (``None`` when it was not run).
+    given. ``progress`` reports the released fits on stderr. Returns the ledger; ``with_sweep=True``
+    returns ``(ledger, sweep)``, the variant sweep being ``None`` when it was not run.
 
     Only registered producers run: the studies register theirs when :mod:`scaling.studies` is
     imported (the ``ledger`` command does that first).
     """
-    ledger, skipped, sweep = _build(sources, compute=compute, variants=variants, verbose=verbose, progress=progress)
-    return (ledger, skipped, sweep) if with_sweep else (ledger, skipped)
+    ledger, sweep = _build(sources, compute=compute, variants=variants, progress=progress)
+    return (ledger, sweep) if with_sweep else ledger
 
 
-def _build(sources, *, compute, variants, verbose, progress):
+def _build(sources, *, compute, variants, progress):
     """:func:`build_ledger`, also returning the variant sweep (``None`` when not run)."""
     ref = load_reference()
     if sources is not None:
@@ -523,11 +504,11 @@ def _build(sources, *, compute, variants, verbose, progress):
     if not compute:
         ledger = compare(None, ref)
         ledger["ours_global"], ledger["status_global"] = np.nan, "not-yet"
-        return _order_columns(assign_causes(ledger)), {}, None
+        return _order_columns(assign_causes(ledger)), None
     global _PROGRESS
     _PROGRESS = progress
     try:
-        ours, skipped = _run_producers(sources, {None, "released", "global"}, verbose)
+        ours = _run_producers(sources, {None, "released", "global"})
     finally:
         _PROGRESS = False
     cols = ["item", "ours", "ours_error"]
@@ -545,7 +526,7 @@ def _build(sources, *, compute, variants, verbose, progress):
             from .variants import sweep as run_sweep
 
             sweep = run_sweep(sources=wanted, progress=progress)
-    return _order_columns(assign_causes(ledger, sweep)), skipped, sweep
+    return _order_columns(assign_causes(ledger, sweep)), sweep
 
 
 def _order_columns(ledger: pd.DataFrame) -> pd.DataFrame:
@@ -746,11 +727,6 @@ def assign_causes(ledger: pd.DataFrame, sweep: pd.DataFrame | None = None) -> pd
 
 # --- producers backed by the benchmark fits ---------------------------------------------------
 
-def _require(module: str) -> None:
-    if importlib.util.find_spec(module) is None:
-        raise ProducerUnavailable(f"{module} does not exist yet")
-
-
 #: Whether producers report the released fits' progress (set by build_ledger for the CLI).
 _PROGRESS = False
 
@@ -758,8 +734,6 @@ _PROGRESS = False
 @functools.lru_cache(maxsize=1)
 def _benchmark_results() -> pd.DataFrame:
     """``run_benchmark`` (global fits) on the whole benchmark, M1-M4, computed once per process."""
-    _require("scaling.evaluate")
-    _require("scaling.benchmark.data")
     from ..benchmark.data import load_benchmark
     from ..evaluate import run_benchmark
 
@@ -768,9 +742,6 @@ def _benchmark_results() -> pd.DataFrame:
 
 def _released_results(source: str) -> pd.DataFrame:
     """The released emulation's fits on the domains ``source`` needs (variant "released"; cached)."""
-    _require("scaling.evaluate")
-    _require("scaling.benchmark.data")
-    _require("scaling.laws.released")
     from .variants import BASELINE, SOURCE_DOMAINS, variant_results
 
     return variant_results(BASELINE, domains=SOURCE_DOMAINS[source], progress=_PROGRESS)
