@@ -198,3 +198,31 @@ def test_bnsl_recovers_a_noiseless_curve_with_a_weak_break(params):
     truth = BNSL.from_params(**params)
     y = truth.predict(X)
     assert BNSL().fit(X, y).loss_ < 1e-14
+
+
+# --- M4 contains M2 (alpha = 0): with eps0 above every loss its sound fit is never worse -------------------
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_sound_m4_is_never_worse_than_sound_m2(data):
+    """Random curves (a power law plus a floor and noise, the first loss often just below eps0), eps0
+    fixed above the data: M4's objective <= M2's + tiny, and it is the objective of the returned parameters."""
+    n = data.draw(st.integers(7, 16), label="n")
+    x = np.geomspace(1.0, 10 ** data.draw(st.floats(1.5, 3.5), label="decades"), n)
+    eps = data.draw(st.floats(0.0, 0.3), label="eps_inf")
+    c = data.draw(st.floats(-1.2, -0.2), label="c")
+    A = data.draw(st.floats(0.5, 3.0), label="A")
+    seed = data.draw(st.integers(0, 2**16), label="seed")
+    y = eps + A * x ** c * np.exp(np.random.default_rng(seed).normal(0.0, 0.01, n))
+    eps0 = 1.0
+    if data.draw(st.booleans(), label="first just below eps0"):
+        y[0] = data.draw(st.floats(0.95, 0.995), label="y0")
+    y = np.minimum(y, 0.999 * eps0)
+    if np.any(y <= 0) or np.ptp(y) == 0:
+        return
+    m2 = fit_sound(M2(), x, y)
+    m4 = fit_sound(M4(eps0=eps0), x, y)
+    assert sound_objective(M4.from_params(**m4.params_), x, y) == pytest.approx(m4.loss_, rel=1e-12, abs=0)
+    assert m4.loss_ <= m2.loss_ * (1 + 1e-9) + 1e-15
+    if m4.params_["alpha"] < 1e-12:
+        assert np.allclose(m4.predict(x), m2.predict(x), rtol=1e-6)

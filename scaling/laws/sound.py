@@ -34,6 +34,13 @@ in the coordinates ``(a', kappa) = (a + alpha log b, alpha / b)`` (:func:`m4k_lo
 direction is a straight line, which the polish follows to the constraints in a few dozen steps
 instead of crawling along a curved valley.
 
+M4's alpha = 0 boundary. The polish's model caps M4's predictions at eps0 as alpha -> 0+ (the limit
+is ``min(eps_inf + f, eps0)``, continuous in alpha), but the law *at* alpha = 0 (below
+:data:`ALPHA_ZERO`) is M2, uncapped. An end point on alpha = 0 could therefore be scored by a fit its
+parameters do not make; every M4 end point is scored again by what the law with its parameters predicts,
+and the sound M2 fit of the same points (M4 with alpha = 0) competes too: M4's objective is never
+worse than M2's, and alpha = 0 comes back only as that M2 fit.
+
 Curves with more than :data:`SUBSAMPLE` points are fitted on that many of them first (evenly spread
 along x, the smallest and largest loss included); the result starts one polish on every point.
 
@@ -53,13 +60,16 @@ from numba import njit
 
 from .._checks import check_curve
 
-__all__ = ["sound_solve", "fit_sound", "sound_objective", "ROBUST_LOSSES", "SoundSetup", "ALPHA_MAX"]
+__all__ = ["sound_solve", "fit_sound", "sound_objective", "ROBUST_LOSSES", "SoundSetup", "ALPHA_MAX", "ALPHA_ZERO"]
 
 #: Robust alternatives to the squared error, as scipy's least_squares names them (``f_scale = 1``).
 ROBUST_LOSSES = ("huber", "soft_l1", "cauchy")
 _N_STARTS = 4
 _GAP_FRACTIONS = 1.0 - np.geomspace(1e-4, 1.0, 33)[::-1]  # eps_inf / min(loss), 0 ... 0.9999
 ALPHA_MAX = 50.0
+#: Below this alpha M4 is M2 (as :meth:`scaling.laws.paper.M4.predict` treats it): its predictions are
+#: ``eps_inf + beta x^c``, no longer bounded by eps0.
+ALPHA_ZERO = 1e-12
 #: Iterations of the polish (each start; a start that has not converged by then is reported so).
 MAX_ITER = 2000
 #: The largest |log beta| of a fit in the caller's units (exp of it stays a finite float, as in Eq. 4's search).
@@ -151,19 +161,22 @@ def _root_s(ri, alpha):
 
 
 @njit(cache=True, nogil=True)
-def _m4_w_rows(log_f, b, alpha, out):
+def _m4_w_rows(log_f, b, alpha, out, exact):
     """The excess loss w in (0, b_k) with log w - alpha_k log(b_k - w) = log_f, row k of (m, n) arrays.
 
     With w = b sigmoid(s) the equation is log sigmoid(s) - alpha log sigmoid(-s) = r with
-    r = log f + (alpha - 1) log b, whose left side increases strictly in s. Below alpha = 1e-12 M4
-    is M2: w = f (capped just below b).
+    r = log f + (alpha - 1) log b, whose left side increases strictly in s. Below alpha =
+    :data:`ALPHA_ZERO` M4 is M2, w = f: capped just below b when ``exact`` is false (the limit
+    alpha -> 0+, continuous in alpha, which the polish needs), not capped when it is true (what the
+    law with that alpha predicts, :meth:`scaling.laws.paper.M4.predict`).
     """
     m, n = log_f.shape
     for k in range(m):
         bk, ak = b[k], alpha[k]
-        if ak < 1e-12:
+        if ak < ALPHA_ZERO:
             for i in range(n):
-                out[k, i] = min(math.exp(min(log_f[k, i], 700.0)), bk * (1.0 - 1e-15))
+                wi = math.exp(min(log_f[k, i], 700.0))
+                out[k, i] = wi if exact else min(wi, bk * (1.0 - 1e-15))
             continue
         shift = (ak - 1.0) * math.log(bk)
         for i in range(n):
@@ -172,12 +185,17 @@ def _m4_w_rows(log_f, b, alpha, out):
             out[k, i] = bk / (1.0 + math.exp(-s)) if s > -30.0 else bk * math.exp(s) / (1.0 + math.exp(s))
 
 
-def m4_log_model(theta, L, eps0_fixed, ymax):
+def m4_log_model(theta, L, eps0_fixed, ymax, exact=False):
     """M4: theta = (a, c, alpha, eps_inf[, t]); eps0 = ymax + exp(t) when learned (``eps0_fixed`` None).
 
     ``ymax`` is a number or one value per row (the largest normalised loss the row is fitted to).
     The prediction is implicit; its Jacobian comes from differentiating
     ``log w - alpha log(b - w) = a + c L`` (``w = yhat - eps_inf``, ``b = eps0 - eps_inf``).
+
+    ``exact``: rows with alpha below :data:`ALPHA_ZERO` predict M2's ``eps_inf + f`` as the law does,
+    even above eps0; otherwise (the polish) their predictions are capped at eps0, the limit alpha -> 0+.
+    The two differ only where M2's prediction reaches eps0, and there the law at alpha = 0 is not
+    the limit the polish approached: every end point is scored exactly (see :func:`_fit_points`).
     """
     a, c, alpha, e = theta[:, 0:1], theta[:, 1:2], theta[:, 2:3], theta[:, 3:4]
     learn = eps0_fixed is None
@@ -189,7 +207,7 @@ def m4_log_model(theta, L, eps0_fixed, ymax):
     b = e0 - e
     log_f = np.ascontiguousarray(a + c * L)
     w = np.empty_like(log_f)
-    _m4_w_rows(log_f, np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(alpha[:, 0]), w)
+    _m4_w_rows(log_f, np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(alpha[:, 0]), w, bool(exact))
     yhat = e + w
     gap = np.maximum(b - w, 1e-300)
     ratio = alpha / gap
@@ -206,7 +224,7 @@ def m4_log_model(theta, L, eps0_fixed, ymax):
     return np.log(yhat), J
 
 
-def m4k_log_model(theta, L, ymax):
+def m4k_log_model(theta, L, ymax, exact=False):
     """M4 with eps0 and alpha both learned, in coordinates that straighten its valley.
 
     theta = (a', c, kappa, eps_inf, t) with b = eps0 - eps_inf, eps0 = ymax + exp(t),
@@ -222,7 +240,7 @@ def m4k_log_model(theta, L, ymax):
     lb = np.log(b)
     alpha = kappa * b
     a = ap - alpha * lb
-    out, J = m4_log_model(np.column_stack([a[:, 0], c[:, 0], alpha[:, 0], e[:, 0], t[:, 0]]), L, None, ymax)
+    out, J = m4_log_model(np.column_stack([a[:, 0], c[:, 0], alpha[:, 0], e[:, 0], t[:, 0]]), L, None, ymax, exact)
     Ja, Jal, Je, Jt = J[..., 0], J[..., 2], J[..., 3], J[..., 4]
     Jk = np.empty_like(J)
     Jk[..., 0] = Ja
@@ -272,8 +290,12 @@ class SoundSetup:
     def learn(self) -> bool:
         return self.kind == "M4" and self.eps0_n is None
 
-    def model(self, x, ymax_rows=None):
-        """``model(theta, rows)`` on the points x, for :func:`scaling.laws._batchlm.solve_batch`."""
+    def model(self, x, ymax_rows=None, exact=False):
+        """``model(theta, rows)`` on the points x, for :func:`scaling.laws._batchlm.solve_batch`.
+
+        ``exact`` (M4 only): predict what the law with these parameters predicts, also at alpha = 0
+        (see :func:`m4_log_model`); the polish uses the default, continuous in alpha.
+        """
         L = self.L_of(x)
         if self.kind == "M1":
             return lambda th, rows: m1_log_model(th, L)
@@ -285,11 +307,11 @@ class SoundSetup:
         eps0_n = self.eps0_n
         if self.kappa:
             if ymax_rows is None:
-                return lambda th, rows: m4k_log_model(th, L, 1.0)
-            return lambda th, rows: m4k_log_model(th, L, ymax_rows[rows])
+                return lambda th, rows: m4k_log_model(th, L, 1.0, exact)
+            return lambda th, rows: m4k_log_model(th, L, ymax_rows[rows], exact)
         if ymax_rows is None:
-            return lambda th, rows: m4_log_model(th, L, eps0_n, 1.0)
-        return lambda th, rows: m4_log_model(th, L, eps0_n, ymax_rows[rows])
+            return lambda th, rows: m4_log_model(th, L, eps0_n, 1.0, exact)
+        return lambda th, rows: m4_log_model(th, L, eps0_n, ymax_rows[rows], exact)
 
     def projection(self, ymax_rows=None):
         """The constraints that are not a box, applied after the clip into it.
@@ -526,22 +548,73 @@ def _fit_normalised(setup, x, y, robust):
     lo, hi = setup.bounds(yn.min(), 1.0)
     if x.size > SUBSAMPLE:  # start on a subsample, finish on every point
         idx = _subsample(x, y, SUBSAMPLE)
-        theta, _ = _fit_points(setup, x[idx], yn[idx], lo, hi, robust, solve_batch)
+        theta, _ = _fit_points(setup, x[idx], yn[idx], lo, hi, robust, solve_batch, m2_form=False)
         out, _, conv, _ = solve_batch(setup.model(x), theta[None, :], lo, hi, np.log(yn), loss=robust,
                                       max_iter=MAX_ITER, project=setup.projection())
-        return out[0], bool(conv[0])
+        cands, ok = np.vstack([out[0], theta]), [bool(conv[0]), False]
+        return _pick_exact(setup, x, yn, lo, hi, robust, solve_batch, cands, ok)
     return _fit_points(setup, x, yn, lo, hi, robust, solve_batch)
 
 
-def _fit_points(setup, x, yn, lo, hi, robust, solve_batch):
+def _fit_points(setup, x, yn, lo, hi, robust, solve_batch, m2_form=True):
     L = setup.L_of(x)
     starts = _starts(setup, L, yn)
     theta, cost, conv, _ = solve_batch(setup.model(x), starts, lo, hi, np.log(yn), loss=robust,
                                        max_iter=MAX_ITER, project=setup.projection())
     if not np.any(np.isfinite(cost)):
         raise ValueError(f"the sound {setup.law.name} fit failed on every start; check the curve for extreme values.")
-    best = int(np.argmin(cost))
-    return theta[best], bool(conv[best])
+    if setup.kind != "M4":
+        best = int(np.argmin(cost))
+        return theta[best], bool(conv[best])
+    return _pick_exact(setup, x, yn, lo, hi, robust, solve_batch, theta, list(conv), m2_form)
+
+
+def _pick_exact(setup, x, yn, lo, hi, robust, solve_batch, theta, conv, m2_form=True):
+    """M4: the candidate (row of theta) whose *exact* predictions fit best: (theta, converged).
+
+    The polish sees M4's predictions at alpha -> 0+, capped at eps0; an end point on alpha = 0 is
+    M2, whose predictions are not (they pass eps0 wherever beta x^c does). So every end point is
+    scored by what the law with its parameters predicts, and, when M2 lies in the family (alpha
+    learned or fixed at 0), the sound M2 fit of the same points competes as M4's alpha = 0 boundary:
+    M4's objective is never worse than M2's, and alpha = 0 is returned only when that M2-form fit
+    is the best (its predictions are then M2's).
+    """
+    theta = np.atleast_2d(np.asarray(theta, float))
+    conv = [bool(c) for c in conv]
+    logy = np.log(yn)
+    exact = setup.model(x, exact=True)
+    # max_iter = 0: the objective of each row as it is (clipped into the box and projected, a no-op here)
+    theta, cost, _, _ = solve_batch(exact, theta, lo, hi, logy, loss=robust, max_iter=0, project=setup.projection())
+    if m2_form and (setup.law.alpha is None or setup.law.alpha == 0):
+        row = _m2_candidate(setup, x, yn, robust, theta[int(np.argmin(cost))] if np.any(np.isfinite(cost))
+                            else theta[0])
+        if row is not None:
+            t2, c2, _, _ = solve_batch(exact, row[0][None, :], lo, hi, logy, loss=robust, max_iter=0,
+                                       project=setup.projection())
+            theta, cost, conv = np.vstack([theta, t2]), np.concatenate([cost, c2]), conv + [row[1]]
+    if not np.any(np.isfinite(cost)):
+        raise ValueError(f"the sound {setup.law.name} fit failed on every start; check the curve for extreme values.")
+    best = int(np.argmin(np.where(np.isfinite(cost), cost, np.inf)))  # the first wins ties: polished M4 first
+    return theta[best], conv[best]
+
+
+def _m2_candidate(setup, x, yn, robust, like):
+    """The sound M2 fit of (x, yn) as an M4 row of theta (alpha = 0; a learned eps0 as in ``like``), and
+    whether it converged; None when M2 cannot be fitted."""
+    from .paper import M2
+
+    m2 = M2(estimator="sound")
+    y = yn * setup.y_ref
+    try:
+        m2_setup = SoundSetup(m2, x, y)
+        th2, ok = _fit_normalised(m2_setup, x, y, robust)
+    except (ValueError, FloatingPointError):
+        return None
+    # both setups normalise by the same x_ref and y_ref, and at alpha = 0 M4's (a, c, eps_inf) are M2's
+    row = [th2[0], th2[1], 0.0, th2[2]]
+    if setup.learn:
+        row.append(like[4])  # eps0 does not change M2's predictions; kappa = 0 gives a' = a
+    return np.array(row), bool(ok)
 
 
 def fit_sound(law, x, loss, robust: str | None = None):
