@@ -234,7 +234,7 @@ def ledger(argv=None) -> int:
     if args.variants and (args.no_variants or args.no_compute):
         parser.error("--variants FILE needs the sweep; drop --no-variants / --no-compute")
     table, tidy = build_ledger(args.only, compute=not args.no_compute, variants=not args.no_variants,
-                                        progress=not args.quiet, with_sweep=True)
+                               progress=not args.quiet, with_sweep=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, encoding="utf-8")
     if args.variants:

@@ -43,7 +43,6 @@ Public API
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -154,11 +153,8 @@ def released_ic(bench, laws: Sequence[str] = ("M3",), **options) -> pd.DataFrame
 
     ``options`` go to :func:`scaling.laws.released.run_released_benchmark` (each law takes those it
     uses).  The whole set of 288 fits takes seconds; :func:`run_ic` is the usual entry point, this
-    one is kept for options shared by several laws.  Raises ``ImportError`` when the module is not
-    installed.
+    one is kept for options shared by several laws.
     """
-    if importlib.util.find_spec("scaling.laws.released") is None:
-        raise ImportError("scaling.laws.released is not available, so the released algorithm cannot be run.")
     from ..laws.released import run_released_benchmark
 
     res = run_released_benchmark(ic_curves(bench), laws=tuple(laws), progress=False, **options)
@@ -199,10 +195,7 @@ def released_row(curve, law: str, **options) -> pd.DataFrame:
     """One curve fitted with the released algorithm (:mod:`scaling.laws.released`), as a results row.
 
     ``options`` go to :func:`scaling.laws.released.fit_released` (e.g. ``max_iterations=100_000``).
-    Raises ``ImportError`` when the module is not installed.
     """
-    if importlib.util.find_spec("scaling.laws.released") is None:
-        raise ImportError("scaling.laws.released is not available, so the released algorithm cannot be run.")
     from ..evaluate import extrapolation_rmse, rmse_standard_error
     from ..laws.released import fit_released, predict_released
 
