@@ -186,7 +186,7 @@ def test_rescore_with_copies_shrinks_lm_standard_errors(bench, variants):
 
 
 def test_tables_render_with_bold_winners(variants):
-    styler = xl.side_by_side(variants["LM"]["local"], "LM", caption="t")
+    styler = lang_plots.side_by_side(variants["LM"]["local"], "LM", caption="t")
     assert styler.data.shape == (10, 4) and styler.data.index[1] == ("1.68e+07", "paper")
     assert styler.data.loc[("1.68e+07", "paper"), "M4"] == "3.1 ± 0.7 × 10⁻⁴"
     html = styler.to_html()
@@ -195,7 +195,7 @@ def test_tables_render_with_bold_winners(variants):
     assert len(view) == 80 and "± status" in view.columns
     assert view.index[:2].tolist() == [("linguistic_mappings: 1-shot", "M1", "global"),
                                        ("linguistic_mappings: 1-shot", "M1", "local")]
-    assert "background-color" in xl.style_ledger_view(view).to_html()
+    assert "background-color" in lang_plots.style_ledger_view(view).to_html()
     shares = xl.win_shares({"local": xl.winners(variants["NMT"]["local"], "NMT")})
     assert shares.shape == (1, 4)
     fig1 = xl.win_share_reproduction(shares.loc["local"], "NMT")
@@ -329,14 +329,14 @@ def test_released_bigbench_agrees_on_m1_to_m3(released):
 
 
 def test_side_by_side_with_three_lines(released, variants):
-    styler = xl.side_by_side({"released": released["LM"], "global": variants["LM"]["global"]}, "LM",
+    styler = lang_plots.side_by_side({"released": released["LM"], "global": variants["LM"]["global"]}, "LM",
                              status=True)
     assert styler.data.shape == (15, 4)
     assert [i[1] for i in styler.data.index[:3]] == ["released", "paper", "global"]
     html = styler.to_html()
     assert "background-color: #d9f0d3" in html and "font-weight: bold" in html
     with pytest.raises(ValueError, match="no results"):
-        xl.side_by_side({}, "LM")
+        lang_plots.side_by_side({}, "LM")
 
 
 # --- plotting -----------------------------------------------------------------------------

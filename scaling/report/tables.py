@@ -1,4 +1,5 @@
-"""Readable result tables: paper-style numbers (1.3 × 10⁻², 3.1 ± 0.7 × 10⁻⁴) and bold winners."""
+"""Readable result tables: paper-style numbers (1.3 × 10⁻², 3.1 ± 0.7 × 10⁻⁴), bold winners and the
+book's generic table styling (:func:`compact`, the status colours of :data:`STATUS_STYLE`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pandas as pd
 from ..benchmark.catalogue import PAPER_LAWS
 from ..evaluate import winner_mask  # noqa: F401  (re-exported: the chapters style tables with it)
 
-__all__ = ["sci", "winner_mask", "results_table", "style_table", "LAW_COLUMNS"]
+__all__ = ["sci", "winner_mask", "results_table", "style_table", "LAW_COLUMNS",
+           "STATUS_STYLE", "COMPACT_STYLES", "DENSE_STYLES", "breakable_label", "compact"]
 
 LAW_COLUMNS = PAPER_LAWS  # a table's law columns: the paper's four, in order
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -62,3 +64,39 @@ def style_table(rmse: pd.DataFrame, se: pd.DataFrame | None = None, bold: pd.Dat
     if caption:
         styler = styler.set_caption(caption)
     return styler
+
+
+#: The CSS of a cell by its :func:`scaling.ledger.compare` status (green reproduced, amber within
+#: error, red differs, grey not yet compared).
+STATUS_STYLE = {
+    "reproduced": "background-color: #d9f0d3",
+    "within-error": "background-color: #fdf1c7",
+    "differs": "background-color: #f8d5cc",
+    "not-yet": "color: #888888",
+}
+
+#: The compact style of :func:`compact`: paper-notation cells must not wrap ("2.6 ×" / "10⁻¹");
+#: tighter padding keeps 8-9 columns on a page.
+COMPACT_STYLES = [{"selector": "", "props": "font-size: 0.74rem;"},
+                  {"selector": "td", "props": "white-space: nowrap; padding: 0.2rem 0.3rem;"},
+                  {"selector": "th", "props": "padding: 0.2rem 0.3rem; max-width: 8rem;"},
+                  {"selector": "caption", "props": "caption-side: top; font-size: 0.85rem;"}]
+
+#: Denser still, for tables with three lines per row and "±" cells (apply after :func:`compact`):
+#: smaller, and the row names may wrap, so that four law columns fit the page.
+DENSE_STYLES = [{"selector": "", "props": "font-size: 0.64rem;"},
+                {"selector": "td", "props": "padding: 0.1rem 0.18rem;"},
+                {"selector": "th", "props": "padding: 0.1rem 0.18rem; max-width: 6rem;"}]
+
+
+def breakable_label(label):
+    """A row label that may wrap after its underscores (a zero-width space follows each)."""
+    return label.replace("_", "_\u200b") if isinstance(label, str) and "\u200b" not in label else label
+
+
+def compact(styler, caption: str | None = None):
+    """A pandas Styler with the book's compact table style for numbers in the paper's notation
+    (no wrapping inside a number, small font, narrow padding; long row labels such as BIG-Bench
+    task names may wrap after an underscore), optionally with a caption."""
+    styler = styler.set_table_styles(COMPACT_STYLES, overwrite=False).format_index(breakable_label, axis=0)
+    return styler.set_caption(caption) if caption else styler

@@ -3,13 +3,14 @@ BIG-Bench (Table 3), the language-model exponents (Figure 9), the NMT/LM/BIG-Ben
 Figure 1 and the noise of the BIG-Bench curves.
 
 The chapters *machine translation*, *language modelling* and *BIG-Bench* call these functions;
-all computation lives here so that a chapter cell stays a few lines long.
+all computation lives here so that a chapter cell stays a few lines long. The functions return
+frames; their figures and styled tables are drawn by :mod:`scaling.studies.lang_plots`.
 
 >>> from scaling.benchmark import load_benchmark
->>> from scaling.studies import lang as xl
+>>> from scaling.studies import lang as xl, lang_plots
 >>> bench = load_benchmark(drop_duplicates=False)               # doctest: +SKIP
 >>> res = xl.run_variants(bench, "NMT")                          # doctest: +SKIP
->>> xl.side_by_side(res, "NMT")                                  # doctest: +SKIP
+>>> lang_plots.side_by_side(res, "NMT")                          # doctest: +SKIP
 
 Three estimators of the same laws (:data:`ESTIMATORS`)
 ------------------------------------------------------
@@ -78,9 +79,9 @@ __all__ = [
     "curves_of", "row_label", "row_labels", "run_domain", "run_variants", "run_released_variants",
     "fitted_laws", "fits_from_results",
     "with_common_fit_window", "common_fit_window",
-    "paper_table", "ours_table", "sci_pm", "compact", "items_for", "reproduction", "status_counts", "status_summary",
-    "side_by_side", "ledger_view", "style_ledger_view", "trial_table", "winners", "win_shares", "win_share_reproduction",
-    "figure1_bars", "bold_agreement", "difference_causes", "style_causes", "cause_counts", "rounds_up",
+    "paper_table", "ours_table", "sci_pm", "items_for", "reproduction", "status_counts", "status_summary",
+    "side_by_side_frames", "ledger_view", "trial_frames", "winners", "win_shares", "win_share_reproduction",
+    "figure1_bars", "bold_agreement", "difference_causes", "causes_view", "cause_counts", "rounds_up",
     "search_comparison", "released_m3", "with_released_m3",
     "law_from_row", "rescore", "se_multiplier", "se_calibration",
     "m1_trials", "exponents", "exponent_reproduction",
@@ -117,40 +118,6 @@ RELEASED_VARIANTS = {
 
 #: Paper row name for each row key (model for NMT and LM, task for BB), in the paper's order.
 ROW_LABELS = PAPER_ROW_NAMES
-
-_STATUS_STYLE = {
-    "reproduced": "background-color: #d9f0d3",
-    "within-error": "background-color: #fdf1c7",
-    "differs": "background-color: #f8d5cc",
-    "not-yet": "color: #888888",
-}
-
-
-# Paper-notation cells must not wrap ("2.6 ×" / "10⁻¹"); tighter padding keeps 8-9 columns on a page.
-_COMPACT = [{"selector": "", "props": "font-size: 0.74rem;"},
-            {"selector": "td", "props": "white-space: nowrap; padding: 0.2rem 0.3rem;"},
-            {"selector": "th", "props": "padding: 0.2rem 0.3rem; max-width: 8rem;"},
-            {"selector": "caption", "props": "caption-side: top; font-size: 0.85rem;"}]
-
-
-# Tables with three lines per row (ours, paper, global) and "±" cells: smaller still, and the row
-# names may wrap, so that four law columns fit the page.
-_DENSE = [{"selector": "", "props": "font-size: 0.64rem;"},
-          {"selector": "td", "props": "padding: 0.1rem 0.18rem;"},
-          {"selector": "th", "props": "padding: 0.1rem 0.18rem; max-width: 6rem;"}]
-
-
-def _breakable(label):
-    """A row label that may wrap after its underscores (a zero-width space follows each)."""
-    return label.replace("_", "_\u200b") if isinstance(label, str) and "\u200b" not in label else label
-
-
-def compact(styler, caption: str | None = None):
-    """A pandas Styler with the book's compact table style for numbers in the paper's notation
-    (no wrapping inside a number, small font, narrow padding; long row labels such as BIG-Bench
-    task names may wrap after an underscore), optionally with a caption."""
-    styler = styler.set_table_styles(_COMPACT, overwrite=False).format_index(_breakable, axis=0)
-    return styler.set_caption(caption) if caption else styler
 
 
 def _check_domain(domain: str) -> str:
@@ -399,17 +366,21 @@ def _mask(rmse: pd.DataFrame, se: pd.DataFrame | None, rule: str, domain: str) -
     raise ValueError(f"unknown rule {rule!r}; choose one of {list(BOLD_RULES)}.")
 
 
-def side_by_side(results, domain: str, caption: str | None = None,
-                 ours_label: str = "ours", rule: str | None = None, status: bool = False):
-    """Our table(s) and the paper's in the paper's notation, winners in bold (a pandas Styler).
+def side_by_side_frames(results, domain: str, ours_label: str = "ours", rule: str | None = None,
+                        status: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Our table(s) and the paper's in the paper's notation, with their winners (drawn by
+    :func:`scaling.studies.lang_plots.side_by_side`).
 
     ``results`` is one results frame (its line is called ``ours_label``) or a mapping
     ``{label: results frame}``. Each table row appears once per frame and once for the paper: the
     first frame, directly above the paper's line, then the paper, then the other frames, so that
     the number that should reproduce the paper's sits next to it. Our winners follow
     :data:`WIN_RULE` (or ``rule``, one of :data:`BOLD_RULES`); the paper's bold cells are the ones
-    it prints in bold. ``status=True`` colours each of our cells by its ledger status against the
-    paper (green reproduced, amber within error, red differs).
+    it prints in bold. ``status=True`` gives each of our cells its ledger status against the paper.
+
+    Returns ``(cells, bold, status)``: three frames indexed by (row name, line), one column per
+    law: the texts, the bold cells, and the statuses (``""`` on the paper's lines, and for every
+    cell without ``status``).
     """
     _check_domain(domain)
     rule = rule or WIN_RULE[domain]
@@ -423,7 +394,7 @@ def side_by_side(results, domain: str, caption: str | None = None,
         colour = pd.DataFrame("", index=rmse.index, columns=rmse.columns)
         if status:
             comp = reproduction(res, domain).query("quantity == 'rmse'").set_index([_row_key(domain), "law"])
-            colour = pd.DataFrame([[_STATUS_STYLE.get(comp["status"].get((k, law), ""), "") for law in rmse.columns]
+            colour = pd.DataFrame([[comp["status"].get((k, law), "") for law in rmse.columns]
                                    for k in rmse.index], index=rmse.index, columns=rmse.columns)
         blocks[label] = (_cells(rmse, se if with_se else None), _mask(rmse, se, rule, domain), colour)
     columns = next(iter(blocks.values()))[0].columns
@@ -441,10 +412,7 @@ def side_by_side(results, domain: str, caption: str | None = None,
     bold = pd.DataFrame([parts[src][1].loc[k] for k in keys for src in order], index=index, columns=columns)
     colours = pd.DataFrame([parts[src][2].loc[k] for k in keys for src in order], index=index, columns=columns)
     cells.columns.name = None
-    css = np.where(bold.astype(bool).to_numpy(), "font-weight: bold", "")
-    css = np.array([[";".join(x for x in (a, b) if x) for a, b in zip(ra, rb)] for ra, rb in zip(css, colours.to_numpy())])
-    styler = compact(cells.style.apply(lambda _: css, axis=None), caption)
-    return styler.set_table_styles(_DENSE, overwrite=False) if len(order) > 2 and with_se else styler
+    return cells, bold.astype(bool), colours
 
 
 def _signed(value: float) -> str:
@@ -483,18 +451,12 @@ def ledger_view(comparisons: Mapping[str, pd.DataFrame], domain: str) -> pd.Data
     return out.drop(columns=["_order", "_v"]).set_index(["row", "law", "variant"])
 
 
-def style_ledger_view(view: pd.DataFrame, caption: str | None = None):
-    """Colour the status cells of a :func:`ledger_view` (green reproduced, amber within error,
-    red differs)."""
-    status_cols = [c for c in view.columns if c in ("status", "± status")]
-    styler = view.style.map(lambda s: _STATUS_STYLE.get(s, ""), subset=status_cols)
-    return compact(styler, caption)
-
-
-def trial_table(trials: Mapping[str, pd.DataFrame], domain: str = "LM", law: str = "M1"):
+def trial_frames(trials: Mapping[str, pd.DataFrame], domain: str = "LM",
+                 law: str = "M1") -> tuple[pd.DataFrame, pd.DataFrame]:
     """One law's extrapolation error under several variants of the data (``{name: results}``),
-    one row per variant and one column per table row, below the paper's values; each of our
-    cells is coloured by its :func:`scaling.ledger.compare` status. Returns a pandas Styler."""
+    one row per variant and one column per table row, below the paper's values (drawn by
+    :func:`scaling.studies.lang_plots.trial_table`). Returns ``(cells, status)``: the texts and
+    each cell's :func:`scaling.ledger.compare` status (``""`` on the paper's line)."""
     _check_domain(domain)
     key = _row_key(domain)
     paper = paper_table(domain)[law]
@@ -507,8 +469,7 @@ def trial_table(trials: Mapping[str, pd.DataFrame], domain: str = "LM", law: str
         statuses[name] = comp["status"].reindex(paper.index)
     cells, status = pd.DataFrame(values).T, pd.DataFrame(statuses).T
     cells.columns = status.columns = row_labels(domain, cells.columns)
-    return compact(cells.style.apply(lambda _: status.map(lambda v: _STATUS_STYLE.get(v, "")).to_numpy(),
-                                      axis=None))
+    return cells, status
 
 
 def winners(results: pd.DataFrame, domain: str, rule: str | None = None) -> pd.DataFrame:
@@ -679,20 +640,18 @@ def difference_causes(comparisons: Mapping[str, pd.DataFrame], domain: str, base
                                        "truncates to paper", "cause"])
 
 
-def style_causes(causes: pd.DataFrame, caption: str | None = None):
-    """A :func:`difference_causes` table for the page: the difference as ``ours − paper``, in printed
+def causes_view(causes: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`difference_causes` table for the page (drawn by
+    :func:`scaling.studies.lang_plots.style_causes`): the difference as ``ours − paper``, in printed
     units and as a ratio, a tick where cutting our value off at the printed digits would give the
-    paper's number, and the cause. Returns a compact pandas Styler."""
-    view = pd.DataFrame({
+    paper's number, and the cause."""
+    return pd.DataFrame({
         "row": causes["row"], "law": causes["law"], "paper": causes["paper"], "ours": causes["ours"],
         "ours − paper": [_signed(d) for d in causes["difference"]],
         "units": causes["units"], "ratio": causes["ratio"],
         "cut off = paper": np.where(causes["truncates to paper"].astype(bool), "✓", ""),
         "cause": causes["cause"],
     })
-    styler = view.style.hide(axis="index").format("{:+.1f}", subset=["units"]).format("{:.2f}", subset=["ratio"])
-    wrap = [{"selector": "td", "props": "white-space: normal; min-width: 6rem;"}]
-    return compact(styler, caption).set_table_styles({"row": wrap, "cause": wrap}, overwrite=False)
 
 
 def cause_counts(causes: pd.DataFrame) -> pd.Series:

@@ -1,9 +1,12 @@
 """Figures of the language chapters (machine translation, language modelling, BIG-Bench;
 computation: :mod:`scaling.studies.lang`): the Figure 1 bars of one domain with room for their
 labels, overlays of several laws per curve, the law-by-curve grid of Figure 8, the Figure 9
-exponents (one row, or a grid of panels), and the trend residuals and noise of BIG-Bench.
+exponents (one row, or a grid of panels), and the trend residuals and noise of BIG-Bench; and the
+chapters' styled tables (ours beside the paper, the ledger view, the trials of M1, the causes of
+the differences), from the frames of :mod:`scaling.studies.lang`.
 
-All build on :mod:`scaling.report.plotting` (same style, palette and conventions).
+All build on :mod:`scaling.report.plotting` and :mod:`scaling.report.tables` (same style, palette
+and conventions).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from ..report import plotting
 from ..report.plotting import (COLORS, EXTRAPOLATION_FACTOR, LAW_COLORS, X_LABELS, Y_LABELS, extrapolation_grid,
                                figure_legend, finish_log_axes, hide_inner_labels, law_rmse, log_axis, new_ax,
                                panel_grid, plot_curve, plot_fit)
+from ..report.tables import DENSE_STYLES, STATUS_STYLE, compact
+from . import lang as xl
 
 __all__ = ["plot_domain_bars", "plot_exponent_panels", "plot_overlay_grid", "plot_law_matrix", "plot_exponents",
-           "plot_trend_residuals", "plot_noise_by_domain"]
+           "plot_trend_residuals", "plot_noise_by_domain",
+           "side_by_side", "style_ledger_view", "trial_table", "style_causes"]
 
 
 def plot_domain_bars(bars, reference: str = "paper (Figure 1)", ax=None, *,
@@ -278,3 +284,49 @@ def plot_noise_by_domain(table, value: str = "noise / improvement", *, ax=None, 
     ax.set_ylabel(ylabel or value)
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+# --- Styled tables ----------------------------------------------------------------------------
+
+def side_by_side(results, domain: str, caption: str | None = None,
+                 ours_label: str = "ours", rule: str | None = None, status: bool = False):
+    """Our table(s) and the paper's in the paper's notation, winners in bold (a pandas Styler).
+
+    The cells of :func:`scaling.studies.lang.side_by_side_frames` (see there for ``results``,
+    ``ours_label`` and ``rule``). ``status=True`` colours each of our cells by its ledger status
+    against the paper (green reproduced, amber within error, red differs).
+    """
+    cells, bold, statuses = xl.side_by_side_frames(results, domain, ours_label=ours_label, rule=rule,
+                                                   status=status)
+    css = np.where(bold.to_numpy(), "font-weight: bold", "")
+    colours = statuses.map(lambda s: STATUS_STYLE.get(s, "")).to_numpy()
+    css = np.array([[";".join(x for x in (a, b) if x) for a, b in zip(ra, rb)] for ra, rb in zip(css, colours)])
+    styler = compact(cells.style.apply(lambda _: css, axis=None), caption)
+    lines = len(dict.fromkeys(cells.index.get_level_values(1)))
+    return styler.set_table_styles(DENSE_STYLES, overwrite=False) if lines > 2 and domain != "NMT" else styler
+
+
+def style_ledger_view(view, caption: str | None = None):
+    """Colour the status cells of a :func:`scaling.studies.lang.ledger_view` (green reproduced,
+    amber within error, red differs)."""
+    status_cols = [c for c in view.columns if c in ("status", "± status")]
+    styler = view.style.map(lambda s: STATUS_STYLE.get(s, ""), subset=status_cols)
+    return compact(styler, caption)
+
+
+def trial_table(trials, domain: str = "LM", law: str = "M1"):
+    """One law's extrapolation error under several variants of the data
+    (:func:`scaling.studies.lang.trial_frames`), each of our cells coloured by its
+    :func:`scaling.ledger.compare` status. Returns a pandas Styler."""
+    cells, status = xl.trial_frames(trials, domain, law)
+    return compact(cells.style.apply(lambda _: status.map(lambda v: STATUS_STYLE.get(v, "")).to_numpy(),
+                                     axis=None))
+
+
+def style_causes(causes, caption: str | None = None):
+    """A :func:`scaling.studies.lang.difference_causes` table for the page
+    (:func:`scaling.studies.lang.causes_view`). Returns a compact pandas Styler."""
+    view = xl.causes_view(causes)
+    styler = view.style.hide(axis="index").format("{:+.1f}", subset=["units"]).format("{:.2f}", subset=["ratio"])
+    wrap = [{"selector": "td", "props": "white-space: normal; min-width: 6rem;"}]
+    return compact(styler, caption).set_table_styles({"row": wrap, "cause": wrap}, overwrite=False)
