@@ -16,6 +16,7 @@ import pytest  # noqa: E402
 
 from scaling.cli import perf as main  # noqa: E402
 from scaling.studies import performance as perf  # noqa: E402
+from scaling.studies import performance_plots  # noqa: E402
 from scaling.laws import M4  # noqa: E402
 from scaling.studies.performance import (  # noqa: E402
     TIMING_COLUMNS,
@@ -361,14 +362,14 @@ def test_figures_draw(timings):
         "method": "released", "domain": fake.domain, "task": fake.task, "model": fake.model, "label": fake.label,
         "n_fit": 10, "law": fake.law, "seconds": fake.released_ms / 1e3, "n_iter": np.nan})
     emu = released.assign(method="emulation", seconds=fake.emulation_ms / 1e3, n_iter=fake.n_iter)
-    fig = perf.plot_time_vs_rounds(pd.concat([released, emu], ignore_index=True))
+    fig = performance_plots.plot_time_vs_rounds(pd.concat([released, emu], ignore_index=True))
     assert len(fig.axes) == 2 and fig.axes[1].get_yscale() == "log"
     plt.close(fig)
-    ax = perf.plot_fit_times(pd.concat([glob, emulation], ignore_index=True))
+    ax = performance_plots.plot_fit_times(pd.concat([glob, emulation], ignore_index=True))
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["emulation", "global"]
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="emulation"):
-        perf.plot_time_vs_rounds(glob)
+        performance_plots.plot_time_vs_rounds(glob)
 
 
 def test_ratio_formats():

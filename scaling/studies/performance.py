@@ -69,7 +69,7 @@ __all__ = [
     "compare_methods", "summarize_comparison", "summarize_timings", "benchmark_totals", "speed_target",
     "released_cost_model", "round_mismatches", "kernel_report", "measure_compile_seconds",
     "synthetic_curve", "time_vs_points", "time_predictions", "growth_slopes",
-    "plot_time_vs_rounds", "plot_time_vs_points", "plot_fit_times",
+    "WALK_LAWS", "TIMING_KEY", "check_timings",
     "format_comparison", "format_slopes", "format_ratio", "format_ratio_range", "perf_settings", "perf_report",
 ]
 
@@ -87,7 +87,8 @@ TARGET_SECONDS = 10.0
 TIMING_COLUMNS = ["method", "domain", "task", "model", "label", "n_fit", "law", "seconds", "seconds_min",
                   "seconds_max", "fit_seconds", "predict_seconds", "repeats", "n_iter", "converged", "error"]
 DOMAIN_ORDER = DOMAINS
-_KEY = ["domain", "task", "model", "law"]
+#: The columns that identify one fit in a timing frame.
+TIMING_KEY = ["domain", "task", "model", "law"]
 #: Numbers of fitted points of the growth measurement.
 DEFAULT_SIZES = (10, 30, 100, 300, 1000, 3000)
 #: The synthetic curve: M4 with parameters close to our fit of an image-classification curve
@@ -99,12 +100,10 @@ SYNTHETIC_NOISE = 0.005
 SYNTHETIC_DOMAIN = "IC"
 # Laws whose released fit is an iteration of rounds (timed per round by time_vs_points).
 _ROUND_LAWS = ("M2", "M3", "M4")
-# Laws that walk eps_inf (and eps0): the only ones the walk option changes.
-_WALK_LAWS = ("M2", "M4")
+#: Laws that walk eps_inf (and eps0): the only ones the walk option changes.
+WALK_LAWS = ("M2", "M4")
 #: A cell is repeated (up to ``repeats`` runs) while its runs so far took less than this in all.
 FAST_BELOW = 0.025
-_STYLE = {"released": dict(color="0.25", marker="o"), "emulation": dict(color="#0072B2", marker="o"),
-          "literal": dict(color="#E69F00", marker="D"), "global": dict(color="#009E73", marker="s")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,7 +286,7 @@ def released_timings(curves=None, laws=None) -> pd.DataFrame:
     laws = _released_laws(laws)
     ref = load_released_outputs()
     ref = ref[ref["law"].isin(laws)]
-    index = {(d, t, m, law): s for d, t, m, law, s in ref[_KEY + ["fit_seconds"]].itertuples(index=False)}
+    index = {(d, t, m, law): s for d, t, m, law, s in ref[TIMING_KEY + ["fit_seconds"]].itertuples(index=False)}
     if curves is None:
         keys = list(dict.fromkeys(zip(ref["domain"], ref["task"], ref["model"])))
         info = {k: (f"{k[1]} ({k[2]})", np.nan) for k in keys}
@@ -408,7 +407,7 @@ def time_emulation_fits(curves, laws=None, walk: str = "taylor", repeats: int = 
 
     def opts(law):
         chosen = {k: v for k, v in options.items() if k in law_options(law)}
-        return {**chosen, "walk": walk} if law in _WALK_LAWS else chosen
+        return {**chosen, "walk": walk} if law in WALK_LAWS else chosen
 
     warm_up()
     rows, start, total, done = [], time.perf_counter(), len(curves) * len(laws), 0
@@ -436,7 +435,8 @@ def time_emulation_fits(curves, laws=None, walk: str = "taylor", repeats: int = 
 # Tables
 # ---------------------------------------------------------------------------------------------
 
-def _check_timings(frame, name="timings"):
+def check_timings(frame, name="timings"):
+    """``ValueError`` unless ``frame`` is a timing frame (the columns of :data:`TIMING_COLUMNS` it needs)."""
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"{name} must be a timing frame (time_benchmark(...).timings, released_timings(), "
                          "time_emulation_fits()).")
@@ -475,17 +475,17 @@ def compare_methods(numerator: pd.DataFrame, denominator: pd.DataFrame) -> pd.Da
     ``converged`` (from whichever frame records rounds, the denominator first), and the two
     method names in ``numerator`` and ``denominator``. Raises ValueError if no cell is common.
     """
-    _check_timings(numerator, "numerator")
-    _check_timings(denominator, "denominator")
+    check_timings(numerator, "numerator")
+    check_timings(denominator, "denominator")
     a, b = _one_method(numerator, "numerator"), _one_method(denominator, "denominator")
     if a == b:
         raise ValueError(f"both frames hold method {a!r}; compare two different methods.")
     left = numerator.reindex(columns=TIMING_COLUMNS).dropna(subset=["seconds"])
     right = denominator.reindex(columns=TIMING_COLUMNS).dropna(subset=["seconds"])
-    merged = left.merge(right, on=_KEY, suffixes=("_a", "_b"))
+    merged = left.merge(right, on=TIMING_KEY, suffixes=("_a", "_b"))
     if merged.empty:
         raise ValueError(f"{a} and {b} have no (curve, law) cell in common: time the same curves and laws with both.")
-    out = merged[_KEY].copy()
+    out = merged[TIMING_KEY].copy()
     out["label"] = merged["label_a"].where(merged["label_a"].notna(), merged["label_b"])
     out["n_fit"] = merged["n_fit_b"].where(merged["n_fit_b"].notna(), merged["n_fit_a"])
     out[f"{a}_ms"] = 1e3 * merged["seconds_a"]
@@ -520,7 +520,7 @@ def summarize_timings(timings: pd.DataFrame, by_domain: bool = False) -> pd.Data
     ``q25_ms``/``q75_ms`` are the quartiles over curves (the spread between curves);
     ``total_s`` is the sum over curves of the per-fit times (one pass over those curves).
     """
-    _check_timings(timings)
+    check_timings(timings)
     groups = ["method", "law"] + (["domain"] if by_domain else [])
     rows = []
     for keys, g in timings.groupby(groups, sort=False):
@@ -568,7 +568,7 @@ def benchmark_totals(timings: pd.DataFrame) -> pd.DataFrame:
     fits, total_s (the sum of the per-fit times; a whole run's wall time adds the evaluation and,
     with threads, overlaps the fits: see :class:`BenchmarkRun`).
     """
-    _check_timings(timings)
+    check_timings(timings)
     rows = []
     for method, g in timings.groupby("method", sort=False):
         for law, h in g.groupby("law", sort=False):
@@ -617,7 +617,7 @@ def released_cost_model(comparison: pd.DataFrame) -> pd.DataFrame:
         raise ValueError("pass compare_methods(released_timings(...), <emulation timings>).")
     gd_rounds, gd_steps, newton_steps = DEFAULTS["gd_iterations"], DEFAULTS["gd_epochs"], DEFAULTS["newton_steps"]
     rows = []
-    for law in _WALK_LAWS:
+    for law in WALK_LAWS:
         g = comparison[(comparison["law"] == law) & (comparison["converged"] == True)]  # noqa: E712
         g = g[g["n_iter"] > gd_rounds + 1]
         if len(g) < 3:
@@ -805,7 +805,7 @@ def time_vs_points(sizes: Sequence[int] = DEFAULT_SIZES, laws=None, released_law
         from ..laws.released import warm_up
 
         warm_up()
-    jobs = [(law, walk) for walk in walks for law in rel_laws if walk == "taylor" or law in _WALK_LAWS]
+    jobs = [(law, walk) for walk in walks for law in rel_laws if walk == "taylor" or law in WALK_LAWS]
     rows, start = [], time.perf_counter()
     for n in sizes:
         x, y = synthetic_curve(n, seed)
@@ -819,7 +819,7 @@ def time_vs_points(sizes: Sequence[int] = DEFAULT_SIZES, laws=None, released_law
                              seconds_min=min(fits), seconds_max=max(fits), rounds=1))
         for law, walk in jobs:
             short = {}
-            if law in _WALK_LAWS:  # only gradient rounds: the Newton phase and its stopping test never start
+            if law in WALK_LAWS:  # only gradient rounds: the Newton phase and its stopping test never start
                 short = dict(gd_iterations=released_rounds, max_iterations=released_rounds, walk=walk)
             elif law == "M3":
                 short = dict(max_iterations=released_rounds)
@@ -901,153 +901,6 @@ def growth_slopes(frame: pd.DataFrame, n_min: int | None = None) -> pd.DataFrame
                          n_first=int(g["n"].iloc[0]), ms_first=1e3 * float(g["seconds"].iloc[0]),
                          n_last=int(g["n"].iloc[-1]), ms_last=1e3 * float(g["seconds"].iloc[-1])))
     return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------------------------------------
-# Figures
-# ---------------------------------------------------------------------------------------------
-
-def _law_colors() -> dict:
-    from ..report.plotting import LAW_COLORS
-
-    colors = dict(LAW_COLORS)
-    extra = ["C7", "C8", "C9", "C3"]
-    for law in LAWS:
-        colors.setdefault(law, extra[len(colors) % len(extra)])
-    return colors
-
-
-def plot_time_vs_rounds(timings: pd.DataFrame, laws: Sequence[str] = _WALK_LAWS, axes=None):
-    """Milliseconds per fit against the emulation's rounds (log-log), and the per-fit speed-up.
-
-    ``timings`` concatenates timing frames; it must hold method ``"emulation"`` (whose ``n_iter``
-    places every fit on the x axis) and may hold ``"released"`` and ``"literal"`` (placed at its
-    own rounds); other methods (the global fits run no rounds) are left out. Left: every fit of
-    ``laws`` (M2 circles, M4 squares). Right:
-    ``released / emulation`` per fit, with each law's median as a line. Returns the Figure.
-    """
-    import matplotlib.pyplot as plt
-
-    _check_timings(timings)
-    data = timings.dropna(subset=["seconds"])
-    emu = data[(data["method"] == "emulation") & data["law"].isin(laws)]
-    if emu.empty:
-        raise ValueError("timings must hold the emulation's fits (method 'emulation') of the laws plotted.")
-    rounds = emu.set_index(_KEY)["n_iter"]
-    if axes is None:
-        fig, axes = plt.subplots(1, 2, figsize=(8.6, 3.9))
-    axes = np.atleast_1d(axes)
-    fig = axes[0].figure
-    markers = {"M2": "o", "M4": "s"}
-    ax = axes[0]
-    for method in [m for m in ("released", "emulation", "literal") if m in set(data["method"])]:
-        g = data[(data["method"] == method) & data["law"].isin(laws)]
-        for law in laws:
-            h = g[g["law"] == law]
-            if h.empty:
-                continue
-            x = h["n_iter"] if method == "literal" else rounds.reindex(pd.MultiIndex.from_frame(h[_KEY])).to_numpy()
-            ax.scatter(x, 1e3 * h["seconds"], s=14, alpha=0.6, marker=markers.get(law, "o"),
-                       color=_STYLE[method]["color"], label=f"{method} {law}", edgecolors="none")
-    ax.set(xscale="log", yscale="log", xlabel="rounds (emulation, Taylor walk)",
-           ylabel="milliseconds per fit", title="time per fit against rounds")
-    ax.legend(fontsize="x-small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.26))
-    ax = axes[1] if axes.size > 1 else None
-    if ax is not None and "released" in set(data["method"]):
-        cmp = compare_methods(data[data["method"] == "released"], data[data["method"] == "emulation"])
-        colors = _law_colors()
-        for law in laws:
-            h = cmp[cmp["law"] == law]
-            if h.empty:
-                continue
-            ax.scatter(h["n_iter"], h["ratio"], s=14, alpha=0.6, marker=markers.get(law, "o"), color=colors[law],
-                       label=f"{law} (median {format_ratio(h['ratio'].median())})", edgecolors="none")
-            ax.axhline(h["ratio"].median(), color=colors[law], lw=1, ls="--")
-        ax.set(xscale="log", yscale="log", xlabel="rounds (emulation, Taylor walk)",
-               ylabel="released / emulation", title="speed-up per fit")
-        ax.legend(fontsize="x-small", ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.26))
-    fig.tight_layout()
-    return fig
-
-
-def plot_time_vs_points(growth: pd.DataFrame, predictions: pd.DataFrame | None = None, axes=None):
-    """Log-log panels of seconds against n: global fits, emulation rounds, M4 predictions.
-
-    Returns the matplotlib Figure. The Taylor walk is drawn solid, the literal walk dashed.
-    """
-    import matplotlib.pyplot as plt
-
-    needed = {"n", "law", "method", "unit", "seconds"}
-    if not isinstance(growth, pd.DataFrame) or needed - set(growth.columns):
-        raise ValueError("growth must be the DataFrame of time_vs_points().")
-    panels = [(("global",), "one complete global fit", "seconds per fit"),
-              (("emulation", "literal"), "emulation: one round (M1: the whole fit)", "seconds per round")]
-    panels = [p for p in panels if growth["method"].isin(p[0]).any()]
-    n_panels = len(panels) + (predictions is not None)
-    if axes is None:
-        fig, axes = plt.subplots(1, n_panels, figsize=(2.9 * n_panels, 3.6), sharex=True)
-    axes = np.atleast_1d(axes)
-    fig = axes[0].figure
-    colors = _law_colors()
-    for ax, (methods, title, ylabel) in zip(axes, panels):
-        for method in methods:
-            g = growth[growth["method"] == method]
-            for law, h in g.groupby("law", sort=False):
-                h = h.sort_values("n")
-                spread = [h["seconds"] - h["seconds_min"], h["seconds_max"] - h["seconds"]]
-                ax.errorbar(h["n"], h["seconds"], yerr=spread, marker="o", ms=4, capsize=2,
-                            ls="--" if method == "literal" else "-", color=colors.get(law),
-                            label=f"{law} literal" if method == "literal" else law)
-        ax.set(xscale="log", yscale="log", title=title, xlabel="fitted points n", ylabel=ylabel)
-        ax.legend(fontsize="x-small", ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.3))
-    if predictions is not None:
-        ax = axes[len(panels)]
-        for method, h in predictions.groupby("method", sort=False):
-            h = h.sort_values("n")
-            ax.plot(h["n"], h["seconds"], marker="o", ms=4, ls="-" if method == "global" else "--",
-                    color=colors["M4"] if method == "global" else "0.3",
-                    label="global (root finding)" if method == "global" else "released grid (10,000 points)")
-        ax.set(xscale="log", yscale="log", title="M4 prediction at n points", xlabel="predicted points n",
-               ylabel="seconds")
-        ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.3))
-    fig.tight_layout()
-    return fig
-
-
-def plot_fit_times(timings: pd.DataFrame, ax=None):
-    """Every timed fit as a dot: milliseconds per fit (log scale) for each law and method.
-
-    ``timings`` concatenates timing frames of any of :data:`METHODS`. Dots are jittered
-    sideways; a black bar marks each group's median. Returns the Axes.
-    """
-    import matplotlib.pyplot as plt
-
-    _check_timings(timings)
-    data = timings.dropna(subset=["seconds"])
-    if data.empty:
-        raise ValueError("no successful fit to plot.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8.5, 4.2))
-    laws = [k for k in LAWS if k in set(data["law"])] + sorted(set(data["law"]) - set(LAWS))
-    methods = [m for m in METHODS if m in set(data["method"])] + sorted(set(data["method"]) - set(METHODS))
-    width = 0.8 / len(methods)
-    rng = np.random.default_rng(0)  # fixed jitter
-    labelled = set()
-    for j, method in enumerate(methods):
-        for i, law in enumerate(laws):
-            ms = 1e3 * data[(data["method"] == method) & (data["law"] == law)]["seconds"].to_numpy()
-            if ms.size == 0:
-                continue
-            centre = i + (j - (len(methods) - 1) / 2) * width
-            ax.scatter(centre + rng.uniform(-0.35, 0.35, ms.size) * width, ms, s=9, alpha=0.55,
-                       color=_STYLE.get(method, {}).get("color", "C3"),
-                       label=None if method in labelled else method)
-            labelled.add(method)
-            ax.hlines(np.median(ms), centre - 0.4 * width, centre + 0.4 * width, color="k", lw=2)
-    ax.set_xticks(range(len(laws)), laws)
-    ax.set(yscale="log", ylabel="milliseconds per fit")
-    ax.legend(loc="upper left", fontsize="small", ncol=len(methods))
-    return ax
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1218,7 +1071,7 @@ def perf_report(bench, bench_global, *, laws, released_laws, sizes, per_domain: 
     frames = [released, emu]
     if literal_curves:
         subset = timing_subset(curves, literal_curves)
-        walk_laws = [law for law in rel_laws if law in _WALK_LAWS]
+        walk_laws = [law for law in rel_laws if law in WALK_LAWS]
         if walk_laws:
             _progress(err, f"  literal walk on {len(subset)} curve(s) ...")
             literal = time_benchmark(subset, "released", walk_laws, n_jobs=1, walk="literal").timings
