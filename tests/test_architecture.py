@@ -136,3 +136,19 @@ def test_the_layering_test_can_fail(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "MODULES", {**MODULES, **fake})
     with pytest.raises(AssertionError, match="imports scaling.studies"):
         test_no_module_imports_a_higher_layer("scaling.laws.paper")
+
+
+#: What only a figure or table module writes: drawing libraries, hand-written HTML, JavaScript and CSS.
+_RENDERING = ("matplotlib", "seaborn", "ipywidgets", "<table", "<script", "<style", "set_table_styles", "import html")
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("scaling.studies.")))
+def test_a_study_computes_and_its_plots_module_draws(module):
+    """``studies/<family>.py`` returns frames; its figures and styled tables live in
+    ``studies/<family>_plots.py`` (ARCHITECTURE.md, "Where to add things")."""
+    path, _ = MODULES[module]
+    if module.endswith("_plots"):
+        assert module.removesuffix("_plots") in MODULES, f"{module} draws for no study module"
+        return
+    found = [s for s in _RENDERING if s in path.read_text()]
+    assert not found, f"{module} contains {found}; figures and rendering go into {module}_plots"

@@ -1,4 +1,5 @@
-"""One module per chapter family, its computation and its figures together (layer 6).
+"""One pair of modules per chapter family (layer 6): ``<family>`` computes and returns frames,
+``<family>_plots`` draws its figures and renders its tables (e.g. :mod:`.foundations_plots`).
 
 =====================  ==========================================================================
 :mod:`.foundations`    Figures 2-4: the synthetic experiment, the exponent sweep (Figure 3), SGD

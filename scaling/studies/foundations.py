@@ -1,7 +1,7 @@
 r"""The computations behind the paper's Sections 3 and 4: Figures 2, 3 and 4.
 
 The chapters *a synthetic learning curve*, *extrapolation, not interpolation* and *bootstrapped
-examples* only call the functions below and draw their output with :mod:`scaling.report.plotting`.
+examples* only call the functions below and draw their output with :mod:`scaling.studies.foundations_plots`.
 Every function returns a tidy :class:`pandas.DataFrame` (one row per fit, per exponent or per
 evaluation), so that a reader can filter, pivot and plot the results without knowing how they
 were computed.
