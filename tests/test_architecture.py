@@ -16,8 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scaling"
 
 #: Lowest first. A module belongs to the first layer with a prefix of its dotted name.
 LAYERS = (
-    ("foundation", ("scaling._checks", "scaling._threads", "scaling._pool", "scaling._notebook", "scaling.outputs",
-                    "scaling.metrics")),
+    ("foundation", ("scaling._checks", "scaling._threads", "scaling._pool", "scaling._notebook", "scaling._progress",
+                    "scaling.outputs", "scaling.metrics")),
     ("benchmark", ("scaling.benchmark",)),
     ("laws", ("scaling.laws",)),
     ("evaluate", ("scaling.evaluate", "scaling.diagnostics")),
