@@ -9,6 +9,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ._progress import Progress
 from .benchmark.catalogue import DOMAINS, RESULT_COLUMNS
 from .benchmark.data import curve_list
 from .metrics import FAILED_RMSE, extrapolation_rmse, rmse_standard_error, truncate_rmse
@@ -122,16 +123,13 @@ def run_benchmark(bench, laws: Iterable[str] = PAPER_LAWS, progress: bool = Fals
     settings = {resolve_law_name(k): v for k, v in settings.items()}
     stream = stream or sys.stderr
     curves = curve_list(bench)
-    total = len(curves) * len(laws)
-    rows, done, start = [], 0, time.perf_counter()
-    for curve in curves:
-        for law in laws:
-            rows.append(fit_curve(curve, law, keep_predictions=keep_predictions, estimator=estimator,
-                                  **settings.get(law, {})))
-            done += 1
-            if progress and (done % max(1, total // 20) == 0 or done == total):
-                print(f"\r  fitted {done:4d}/{total} ({curve.domain:>3}) in {time.perf_counter() - start:6.2f} s",
-                      end="\n" if done == total else "", file=stream, flush=True)
+    rows = []
+    with Progress(len(curves) * len(laws), "fitted", stream, enabled=progress) as bar:
+        for curve in curves:
+            for law in laws:
+                rows.append(fit_curve(curve, law, keep_predictions=keep_predictions, estimator=estimator,
+                                      **settings.get(law, {})))
+                bar.update(1, note=curve.domain)
     columns = list(RESULT_COLUMNS)
     frame = pd.DataFrame(rows)
     # Parameters of later laws (BNSL's d1, f1, ...) follow the paper's, so nothing a fit reports is dropped.
