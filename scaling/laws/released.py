@@ -108,6 +108,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_positive_array, check_curve
+from .._progress import Progress
 from ..benchmark.catalogue import RESULT_COLUMNS
 from ..benchmark.data import curve_list
 from .paper import LAWS, PAPER_LAWS
@@ -546,18 +547,12 @@ def run_released_benchmark(bench, laws: Iterable[str] = LAWS_RELEASED, domains=N
             row.update(rmse=np.nan, se=np.nan, error=str(exc))
         return row
 
-    start = time.perf_counter()
     rows = []
-    tty = progress and hasattr(stream, "isatty") and stream.isatty()
-    every = max(1, len(jobs) // 4)
-    with ThreadPoolExecutor(max_workers=min(_workers(n_jobs), len(jobs))) as pool:
-        for done, row in enumerate(pool.map(run, jobs), start=1):
+    with Progress(len(jobs), "released fits", stream, enabled=progress) as bar, \
+            ThreadPoolExecutor(max_workers=min(_workers(n_jobs), len(jobs))) as pool:
+        for row in pool.map(run, jobs):
             rows.append(row)
-            if progress and (tty or done % every == 0 or done == len(jobs)):
-                end = "\n" if (not tty or done == len(jobs)) else ""
-                lead = "\r" if tty else ""
-                print(f"{lead}  released fits: {done}/{len(jobs)} ({time.perf_counter() - start:.1f} s)",
-                      end=end, file=stream, flush=True)
+            bar.update(1)
     frame = pd.DataFrame(rows).reindex(columns=list(RESULT_COLUMNS) + ["error"] + _EXTRA)
     frame["objective"] = frame["train_loss"]  # what the released code minimises is its training loss
     return frame
