@@ -29,8 +29,6 @@ the fit part, which resampling the held-out part cannot change.
 
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import dataclass
 from itertools import permutations
 from typing import Mapping, Sequence
@@ -39,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _pool
+from .._progress import Progress
 from ..benchmark.data import curve_list
 from ..evaluate import (DOMAIN_ORDER, ESTIMATORS, FAILED_RMSE, WIN_RULES, law_from_row, run_benchmark, truncate_rmse,
                         win_fractions)
@@ -97,17 +96,9 @@ def fit_benchmark(bench, laws: Sequence[str] | None = None, estimator: str = "gl
                                             keep_predictions=True, progress=progress, stream=stream))
         pooled, pooled_estimator = tuple(n for n in names if n not in PAPER_LAWS), "sound"
     if pooled:
-        stream = stream or sys.stderr
-        done, start = [0], time.perf_counter()
-
-        def tick():
-            done[0] += 1
-            if progress and (done[0] % max(1, len(curves) // 10) == 0 or done[0] == len(curves)):
-                print(f"\r  {estimator} fits: {done[0]}/{len(curves)} curves in {time.perf_counter() - start:5.1f} s",
-                      end="\n" if done[0] == len(curves) else "", file=stream, flush=True)
-
         jobs = [(curve, pooled, pooled_estimator) for curve in curves]
-        frames.extend(_pool.map_in_order(_fit_one_curve, jobs, n_jobs=n_jobs, on_done=tick))
+        with Progress(len(curves), f"{estimator} fits", stream, enabled=progress, unit="curves") as bar:
+            frames.extend(_pool.map_in_order(_fit_one_curve, jobs, n_jobs=n_jobs, on_done=bar.update))
     frame = pd.concat(frames, ignore_index=True)
     curve_rank = {(c.domain, c.task, c.model): i for i, c in enumerate(curves)}
     law_rank = {law: i for i, law in enumerate(names)}
