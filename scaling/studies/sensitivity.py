@@ -26,8 +26,6 @@ the curves; None: every core); their results do not depend on it.
 
 from __future__ import annotations
 
-import sys
-import time
 import zlib
 from collections.abc import Iterable, Sequence
 
@@ -35,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _pool
+from .._progress import Progress
 from ..benchmark.data import LearningCurve
 from ..evaluate import DOMAIN_ORDER, ESTIMATORS, run_benchmark
 from ..laws.paper import LAWS, PAPER_LAWS, law_for_domain, resolve_law_name
@@ -100,21 +99,6 @@ def _check_estimator(estimator: str) -> str:
     return estimator
 
 
-class _Progress:
-    """One overwritten line on ``stream`` (stderr by default) for steps longer than a few seconds."""
-
-    def __init__(self, total: int, what: str, enabled: bool, stream=None):
-        self.total, self.what, self.enabled = total, what, enabled
-        self.stream = stream or sys.stderr
-        self.done, self.start = 0, time.perf_counter()
-
-    def step(self) -> None:
-        self.done += 1
-        if self.enabled and (self.done % max(1, self.total // 10) == 0 or self.done == self.total):
-            print(f"\r  {self.what}: {self.done}/{self.total} in {time.perf_counter() - self.start:5.1f} s",
-                  end="\n" if self.done == self.total else "", file=self.stream, flush=True)
-
-
 def _curve_columns(curve) -> dict:
     return {"domain": curve.domain, "task": curve.task, "model": curve.model, "curve": curve.label}
 
@@ -171,10 +155,10 @@ def less_data_study(curves: Iterable[LearningCurve], laws: Sequence[str], fracti
     fractions = sorted({float(f) for f in fractions})
     if not fractions:
         raise ValueError("give at least one fraction, e.g. fractions=(0.25, 0.5, 0.75, 1.0).")
-    bar = _Progress(len(curves), f"less-data fits ({estimator}; curves of {len(fractions)} fractions x "
-                                 f"{len(laws)} laws)", progress, stream)
     jobs = [(curve, laws, fractions, estimator) for curve in curves]
-    per_curve = _pool.map_in_order(_less_data_rows, jobs, n_jobs=n_jobs, on_done=bar.step)
+    with Progress(len(curves), f"less-data fits ({estimator}; curves of {len(fractions)} fractions x {len(laws)} "
+                               f"laws)", stream, enabled=progress) as bar:
+        per_curve = _pool.map_in_order(_less_data_rows, jobs, n_jobs=n_jobs, on_done=bar.update)
     rows = [row for block in per_curve for row in block]
     # rows by curve, then fraction, then law
     return pd.DataFrame(rows)
@@ -325,11 +309,11 @@ def start_study(curves: Iterable[LearningCurve], laws: Sequence[str], n_starts: 
                          "which the study runs for released_laws anyway.")
     released = {resolve_law_name(name) for name in released_laws}
     known = _global_lookup(global_fits)
-    bar = _Progress(len(curves), "start fits (curves)", progress, stream)
     jobs = [(curve, laws, int(n_starts), seed, released,
              {(how, law): v for (*key, how, law), v in known.items() if tuple(key) == curve.key}, estimators)
             for curve in curves]
-    per_curve = _pool.map_in_order(_start_rows, jobs, n_jobs=n_jobs, on_done=bar.step)
+    with Progress(len(curves), "start fits (curves)", stream, enabled=progress) as bar:
+        per_curve = _pool.map_in_order(_start_rows, jobs, n_jobs=n_jobs, on_done=bar.update)
     return pd.DataFrame([row for block in per_curve for row in block])
 
 
