@@ -14,7 +14,11 @@ where one parameter is at fault), with CODE one of :data:`CODES`:
     ``gamma = 0``, M4 with ``eps_inf = 0`` and ``alpha = 0`` and the Chinchilla-style fit with a
     negligible ``eps_inf`` are M1; M4 with ``alpha = 0`` is M2; BNSL without a break (``c1 = 0``)
     is M2, or M1 when also ``a = 0``. "Zero" means negligible on the data: a term whose largest
-    effect on a fitted log loss is below :data:`NEGLIGIBLE` (so the tests are scale-free).
+    effect on a fitted log loss is below :data:`NEGLIGIBLE` (so the tests are scale-free). M4 is
+    judged by its predictions: it is M2 when alpha is below ``ALPHA_ZERO`` (where ``M4.predict`` is
+    M2's formula) or when its predictions on the fitted points are an M2's (same ``c`` and
+    ``eps_inf``) to within :data:`NEGLIGIBLE`; a tiny alpha whose predictions stop at eps0 where
+    M2's would pass it is not.
 ``plateau-above-data``
     The limiting loss (``eps_inf``, BNSL's ``a``) lies above a held-out loss (the law says the
     curve cannot go where it went), or at or above the smallest fitted loss.
@@ -156,6 +160,36 @@ def _finding(code, message, parameter=None, value=None) -> dict:
     return out
 
 
+def _m4_is_m2(law, p, x) -> bool:
+    """Whether a fitted M4 is M2 on the fitted points x, judged by what it predicts there.
+
+    Below ALPHA_ZERO the law *is* M2 (:meth:`scaling.laws.paper.M4.predict`). Above it, M4 is M2 on the
+    data when its predictions equal those of an M2 with the same c and eps_inf to within
+    :data:`NEGLIGIBLE` in log loss. M2's beta may differ from M4's by a constant factor ``(eps0 - loss)^alpha``
+    (beta carries loss units to the power 1 - alpha): the factor is taken from the predictions themselves,
+    ``log(yhat - eps_inf) - log(beta x^c) = alpha log(eps0 - yhat)``, at the middle of its range. A tiny
+    alpha does not suffice: where beta x^c passes eps0 - eps_inf, M4's predictions still stop at eps0 and
+    M2's do not.
+    """
+    from .laws.sound import ALPHA_ZERO  # the threshold M4.predict uses
+
+    if p["alpha"] < ALPHA_ZERO:
+        return True
+    x = np.asarray(x, float)
+    if x.size == 0:
+        return True
+    e = p["eps_inf"]
+    with np.errstate(all="ignore"):
+        yhat = np.asarray(law.predict(x), float)
+        log_f = math.log(p["beta"]) + p["c"] * np.log(x)
+        d = np.log(yhat - e) - log_f  # alpha log(eps0 - yhat): constant when the bend is absent
+        d = d[np.isfinite(d)]
+        k = 0.5 * (float(d.min()) + float(d.max())) if d.size else 0.0
+        m2 = e + np.exp(np.minimum(log_f + k, 709.0))
+        gap = np.abs(np.log(m2) - np.log(yhat))
+    return bool(np.all(np.isfinite(gap)) and float(gap.max()) < NEGLIGIBLE)
+
+
 def _reductions(law, p, x, y) -> list[dict]:
     """The law at a boundary where it is a simpler law (effects measured on the fitted points)."""
     name = law.name
@@ -171,9 +205,7 @@ def _reductions(law, p, x, y) -> list[dict]:
         return [_finding("reduces-to-M1", f"the Chinchilla-style fit is M1 here: eps_inf = {p['eps_inf']:.3g} is "
                          f"negligible against the smallest loss {ymin:.3g}.", "eps_inf", p["eps_inf"])]
     if name == "M4":
-        gap_hi, gap_lo = p["eps0"] - ymin, p["eps0"] - ymax
-        alpha_effect = p["alpha"] * (math.log(gap_hi / gap_lo) if gap_lo > 0 else math.inf)
-        no_alpha = alpha_effect < NEGLIGIBLE
+        no_alpha = _m4_is_m2(law, p, x)
         if no_alpha and zero_limit(p["eps_inf"]):
             return [_finding("reduces-to-M1", f"M4 is M1 here: eps_inf = {p['eps_inf']:.3g} and alpha = "
                              f"{p['alpha']:.3g} are both negligible on the data, so the fit is a plain power law.",

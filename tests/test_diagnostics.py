@@ -175,3 +175,46 @@ def test_diagnose_benchmark_rebuilds_each_row_in_its_domain_configuration(tmp_pa
     with pytest.raises(ValueError, match="unknown estimator"):
         diagnose_benchmark(results, bench, "eq4")
     assert benchmark_lines(results.iloc[[1]], [[]]) == ["  no fit flagged"]
+
+
+# --- M4 reduces to M2 by what it predicts, not by the size of alpha ------------------------------------------
+# A curve whose first loss sits just below eps0 while the power law through the rest passes eps0 there.
+KINK_X = np.geomspace(1.0, 300.0, 10)
+KINK_PARAMS = {"beta": 1.1, "c": -0.9, "eps_inf": 0.2, "eps0": 1.0}
+
+
+def test_m4_with_a_tiny_alpha_that_caps_at_eps0_is_not_m2():
+    """alpha = 5e-12 (just above ALPHA_ZERO): the equation barely changes, but where beta x^c passes
+    eps0 - eps_inf the predictions stop at eps0 and M2's do not. That is not M2."""
+    law = M4.from_params(**KINK_PARAMS, alpha=5e-12)
+    pred = law.predict(KINK_X)
+    m2_form = KINK_PARAMS["eps_inf"] + KINK_PARAMS["beta"] * KINK_X ** KINK_PARAMS["c"]
+    assert m2_form[0] > 1.0 and pred[0] == pytest.approx(1.0, rel=1e-9)  # at eps0 where M2 passes it
+    y = np.minimum(m2_form, 0.98)
+    codes = [c for c, _ in found(diagnose(law, KINK_X, y, estimator="sound"))]
+    assert "reduces-to-M2" not in codes and "reduces-to-M1" not in codes
+
+
+def test_m4_at_alpha_zero_is_m2_even_past_eps0():
+    """alpha below ALPHA_ZERO is M2 by definition (its predictions are M2's, also past eps0)."""
+    law = M4.from_params(**KINK_PARAMS, alpha=0.0)
+    y = np.minimum(KINK_PARAMS["eps_inf"] + KINK_PARAMS["beta"] * KINK_X ** KINK_PARAMS["c"], 0.98)
+    assert found(diagnose(law, KINK_X, y, estimator="sound"))[0] == ("reduces-to-M2", "alpha")
+
+
+def test_m4_with_a_tiny_alpha_away_from_eps0_is_still_m2():
+    """alpha = 5e-12 where every prediction stays well below eps0: the predictions are M2's, so it reduces."""
+    x = np.geomspace(10.0, 300.0, 10)
+    law = M4.from_params(**KINK_PARAMS, alpha=5e-12)
+    y = law.predict(x)
+    assert y.max() < 0.5
+    np.testing.assert_allclose(y, KINK_PARAMS["eps_inf"] + KINK_PARAMS["beta"] * x ** KINK_PARAMS["c"], rtol=1e-9)
+    assert found(diagnose(law, x, y, estimator="sound"))[0] == ("reduces-to-M2", "alpha")
+
+
+def test_m4_with_a_small_alpha_that_only_rescales_beta_is_m2():
+    """alpha = 1e-8: its predictions equal an M2's with beta rescaled by (eps0 - loss)^alpha, a constant on
+    the data to within 1e-6 in log loss: M4 is M2 there (scale-free, as before)."""
+    law = M4.from_params(beta=3.0, c=-0.4, eps_inf=0.3, eps0=2.0, alpha=1e-8)
+    y = law.predict(X)
+    assert found(diagnose(law, X, y, estimator="sound"))[0] == ("reduces-to-M2", "alpha")

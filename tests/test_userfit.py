@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from scaling.laws import LAWS, M1, M2
+from scaling.laws import LAWS, M1, M2, M4
 from scaling.cli import fit as main
 from scaling.userfit import (CurveFileError, fit_user_curve, n_fit_points, prepare_curve, read_curve_csv,
                              resolve_laws)
@@ -253,3 +253,28 @@ def test_panels_show_one_fit_each_and_the_unseen_points():
     assert len(left.collections[-1].get_offsets()) == 6  # the crosses: the 6 points the 6-point fit did not see
     with pytest.raises(ValueError, match="results is empty"):
         plot_user_fit_panels({}, x, y)
+
+
+def test_m4_bootstrap_at_alpha_zero_predicts_what_its_parameters_say():
+    """M4 ending at alpha = 0 on a curve whose first loss sits just below eps0 (M2's predictions pass it):
+    each refit's predictions at `at` and its band are those of M4.from_params(its parameters), and no
+    refit fits its resample worse than the M2 refit of the same resample."""
+    x = np.geomspace(1.0, 300.0, 10)
+    y = 0.2 + 1.1 * x ** -0.9
+    y[0] = 0.98
+    res = fit_user_curve(x, y, laws="M2,M4", n_boot=60, seed=0, eps0=1.0, workers=1)
+    m4, m2 = res.fits["M4"], res.fits["M2"]
+    assert m4.params["alpha"] < 1e-10
+    rows = m4.boot_params.to_dict("records")
+    own = np.array([M4.from_params(**p).predict(m4.at) for p in rows])
+    np.testing.assert_allclose(m4.boot_pred, own, rtol=1e-9)
+    lo, hi = m4.band(x)
+    band = np.array([M4.from_params(**p).predict(x) for p in rows])
+    np.testing.assert_allclose(lo, np.percentile(band, 5, axis=0), rtol=1e-9)
+    # the resamples are paired across laws; compare where both refits succeeded (the same count here)
+    assert m4.n_ok == m2.n_ok == 60
+    idx = np.random.default_rng(0).integers(0, x.size, size=(60, x.size))
+    for p4, p2, ii in zip(rows, m2.boot_params.to_dict("records"), idx):
+        r4 = np.log(M4.from_params(**p4).predict(x[ii])) - np.log(y[ii])
+        r2 = np.log(M2.from_params(**p2).predict(x[ii])) - np.log(y[ii])
+        assert np.sum(r4 ** 2) <= np.sum(r2 ** 2) * (1 + 1e-9) + 1e-15

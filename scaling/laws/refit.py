@@ -23,6 +23,13 @@ second for all six laws, against about 25 s for full refits.
 ``python -m scaling fit --boot-search full`` refits every resample with the law's full search
 instead, to check.
 
+M4's alpha = 0 boundary is handled as in the sound fit (:mod:`scaling.laws.sound`): the polish's
+model caps M4's predictions at eps0 as alpha -> 0+, but the law at alpha = 0 is M2, uncapped. Every
+M4 refit is therefore chosen by what its parameters predict (the exact model), the warm sound M2
+refit of the same resample competes as alpha = 0 (when alpha is learned or fixed at 0), and
+:func:`batch_predictor` predicts with the exact model too: a refit's predictions are
+``M4.from_params(**params).predict``'s, and its objective is never worse than the M2 refit's.
+
 Constraints follow each law's own fit, recomputed per resample (``eps_inf`` and BNSL's ``a`` below
 the smallest loss *drawn*, BNSL's break inside the x range drawn, a learned ``eps0`` relative to the
 largest loss drawn). A resample with fewer distinct points than the law has parameters fails with
@@ -275,6 +282,7 @@ def warm_refits(law, x, y, weights, max_iter: int = REFIT_MAX_ITER):
     yn = y / setup.y_ref
     loss = "huber" if setup.kind == "Chinchilla" else None
     logy = np.log(yn) / (setup.delta if setup.kind == "Chinchilla" else 1.0)
+    m2_rows = _m2_refits(law, x, y, W[rows]) if _m2_competes(setup) else None
     chunk = max(1, _CELLS // (4 * n * 8))
     for s in range(0, rows.size, chunk):
         sel = rows[s:s + chunk]
@@ -286,6 +294,9 @@ def warm_refits(law, x, y, weights, max_iter: int = REFIT_MAX_ITER):
         theta, cost, ok, _ = solve_batch(model, starts, lo, hi, logy, W2, loss=loss, max_iter=max_iter,
                                          project=setup.projection(const2), ftol=1e-10,
                                          stall=STALL)
+        if setup.kind == "M4":
+            theta, cost, k = _m4_exact(setup, x, logy, Wc, theta, cost, lo, hi, const2, k,
+                                       None if m2_rows is None else m2_rows[s:s + chunk])
         cost = cost.reshape(k, m)
         pick = np.argmin(np.where(np.isfinite(cost), cost, np.inf), axis=0)  # the first start wins ties
         best = theta.reshape(k, m, -1)[pick, np.arange(m)]
@@ -302,6 +313,79 @@ def warm_refits(law, x, y, weights, max_iter: int = REFIT_MAX_ITER):
     return params, reasons
 
 
+# ---------------------------------------------------------------------------------------------
+# M4's alpha = 0 boundary (as in the sound fit, scaling.laws.sound._pick_exact)
+# ---------------------------------------------------------------------------------------------
+
+def _m2_competes(setup) -> bool:
+    """Whether M2 lies in this M4's family (alpha learned, or fixed at 0)."""
+    return setup.kind == "M4" and (setup.law.alpha is None or setup.law.alpha == 0)
+
+
+def _m2_refits(law, x, y, W):
+    """The warm sound M2 refits of (x, y) under the weights W (B, n): per row (a, c, eps_inf) in the
+    normalised units M4's setup shares (same x_ref, y_ref), NaN where a refit failed; None when M2 cannot
+    be fitted to all the points.
+
+    M2 starts from its own sound fit to all the points: M4's parameters at alpha = 0 when the fit ended
+    there (they are M2's), otherwise a sound M2 fit of the points.
+    """
+    from .paper import M2
+    from .sound import ALPHA_ZERO, SoundSetup, fit_sound
+
+    p = law.params_
+    if p["alpha"] < ALPHA_ZERO:
+        m2 = M2.from_params(beta=p["beta"], c=p["c"], eps_inf=p["eps_inf"])
+    else:
+        try:
+            m2 = fit_sound(M2(estimator="sound"), x, y)
+        except (ValueError, FloatingPointError):
+            return None
+    got, _ = warm_refits(m2, x, y, W)
+    s2 = SoundSetup(m2, x, y)
+    return np.array([s2.to_theta(g) if g is not None else np.full(3, np.nan) for g in got])
+
+
+def _m4_exact(setup, x, logy, Wc, theta, cost, lo, hi, const2, k, m2_rows):
+    """Score the polished M4 refits by what their parameters predict, with the M2 refits as a further start.
+
+    The polish sees M4's predictions at alpha -> 0+, capped at eps0; an end point on alpha = 0 is M2,
+    whose predictions pass eps0 wherever beta x^c does (:meth:`scaling.laws.paper.M4.predict`). Every end
+    point is scored again with the exact model (``exact=True`` of :func:`scaling.laws.sound.m4_log_model`),
+    and the sound M2 refit of the same resample competes as alpha = 0 (placed last, so that polished M4
+    rows win ties): a refit's objective is its parameters', and never worse than M2's. Returns
+    ``(theta, cost, k)`` with the candidates stacked by start.
+    """
+    m = Wc.shape[0]
+    exact = setup.model(x, const2, exact=True)
+    W2 = np.vstack([Wc] * k)
+    theta, cost, _, _ = solve_batch(exact, theta, lo, hi, logy, W2, max_iter=0, project=setup.projection(const2))
+    if m2_rows is None:
+        return theta, cost, k
+    # M2's (a, c, eps_inf) at alpha = 0 (kappa = 0: a' = a); a learned eps0 as the first start ended, which
+    # does not change M2's predictions
+    row = theta[:m].copy()
+    row[:, [0, 1, 3]] = m2_rows
+    row[:, 2] = 0.0
+    failed = ~np.all(np.isfinite(m2_rows), axis=1)
+    row[failed] = theta[:m][failed]  # no M2 refit: a copy of the first start, which cannot win a tie
+    t2, c2, _, _ = solve_batch(exact, row, lo[:m], hi[:m], logy, Wc, max_iter=0,
+                               project=setup.projection(const2[:m]))
+    c2 = np.where(failed, np.inf, c2)
+    return np.vstack([theta, t2]), np.concatenate([cost, c2]), k + 1
+
+
+def _predict_const(setup, p, yn) -> float:
+    """The row constant of :func:`batch_predictor` for the parameters p: the curve's largest (normalised)
+    loss for M4, its smallest for BNSL, moved when p's eps0 (or a) would not be representable from it."""
+    if setup.kind == "BNSL":
+        return max(float(yn.min()), 2.0 * p["a"] / setup.y_ref)
+    if setup.kind == "M4" and setup.learn:
+        eps0_n = p["eps0"] / setup.y_ref
+        return float(yn.max()) if eps0_n > yn.max() else 0.5 * eps0_n
+    return float(yn.max())
+
+
 def batch_predictor(law, x_fit, y_fit, params_list):
     """A function ``x -> (len(params_list), len(x))`` array of the predictions of many parameter sets
     of ``law`` (fitted to x_fit, y_fit), computed in one vectorised call; None if ``law`` is unknown."""
@@ -309,15 +393,18 @@ def batch_predictor(law, x_fit, y_fit, params_list):
         return None
     setup = _setup(law, np.asarray(x_fit, float), np.asarray(y_fit, float))
     yn = np.asarray(y_fit, float) / setup.y_ref
-    # the per-row constant (M4's largest loss, BNSL's smallest): the full curve's for every row
-    const = float(yn.min()) if setup.kind == "BNSL" else float(yn.max())
-    theta = np.array([setup.to_theta(p, const) for p in params_list])
+    # the per-row constant (M4's largest loss, BNSL's smallest): the full curve's, unless a refit's learned
+    # eps0 lies below the curve's largest loss (or BNSL's a above its smallest), which a resample without
+    # that point allows; the row's coordinate is then taken from a constant it can represent
+    const = np.array([_predict_const(setup, p, yn) for p in params_list])
+    theta = np.array([setup.to_theta(p, k) for p, k in zip(params_list, const)])
 
     def predict(xv):
         xv = np.atleast_1d(np.asarray(xv, float))
         out = np.empty((theta.shape[0], xv.size))
         chunk = max(1, _CELLS // max(1, 8 * xv.size))
-        model = setup.model(xv, np.full(theta.shape[0], const))
+        # M4: what the law predicts, also at alpha = 0 (M2, not capped at eps0), as M4.predict does
+        model = setup.model(xv, const, exact=True) if setup.kind == "M4" else setup.model(xv, const)
         for s in range(0, theta.shape[0], chunk):
             rows = np.arange(s, min(s + chunk, theta.shape[0]))
             with np.errstate(all="ignore"):
