@@ -104,6 +104,7 @@ import numpy as np
 import pandas as pd
 
 from .. import outputs as _outputs
+from .._progress import Progress
 from ..diagnostics import bound_hits, diagnose
 from ..evaluate import extrapolation_rmse, rmse_standard_error
 from ..laws.paper import EPS0_MARGIN, LAWS, PAPER_LAWS, ScalingLaw, resolve_law_name
@@ -547,33 +548,6 @@ class UserFit:
 
 
 # ---------------------------------------------------------------------------------------------- fitting
-class _Progress:
-    """A progress line on a stream, shown only once the work has lasted PROGRESS_DELAY_SECONDS.
-
-    On a terminal one line updates in place; elsewhere (a log, a captured stream) a line is
-    printed every few seconds.
-    """
-
-    def __init__(self, stream, total: int):
-        self.stream, self.total = stream, total
-        self.start = self.last = time.perf_counter()
-        self.shown = False
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-
-    def update(self, done: int, what: str) -> None:
-        now = time.perf_counter()
-        every = 0.2 if self.tty else 5.0
-        if now - self.start < PROGRESS_DELAY_SECONDS or (self.shown and now - self.last < every and done < self.total):
-            return
-        self.shown, self.last = True, now
-        text = f"  bootstrap: {done}/{self.total} refits ({what}), {now - self.start:.1f} s"
-        print("\r" + text if self.tty else text, end="" if self.tty else "\n", file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self.shown and self.tty:
-            print(file=self.stream, flush=True)
-
-
 def _check_at(at, x) -> np.ndarray:
     if at is None:
         return default_at(x)
@@ -784,19 +758,14 @@ def fit_user_curve(x, loss=None, laws="all", holdout: float = 0.0, n_boot: int =
             owners.append((name, chunk))
     order = sorted(range(len(tasks)), key=lambda i: -_COST[tasks[i][0]].get(tasks[i][1], 1) * len(owners[i][1]))
     tasks, owners = [tasks[i] for i in order], [owners[i] for i in order]
-    meter = _Progress(progress, n_boot * len(mains)) if progress is not None else None
-    done = [0]
+    meter = Progress(n_boot * len(mains), "bootstrap", progress, enabled=progress is not None, unit="refits",
+                     delay=PROGRESS_DELAY_SECONDS)
 
     def on_done(i, result):
-        done[0] += len(owners[i][1])
-        if meter is not None:
-            meter.update(done[0], owners[i][0])
+        meter.update(len(owners[i][1]), note=owners[i][0])
 
-    try:
+    with meter:
         results = _run_tasks(tasks, workers, on_done)
-    finally:
-        if meter is not None:
-            meter.close()
     per_law = {name: [None] * n_boot for name in mains}
     for (name, chunk), result in zip(owners, results):
         for j, b in enumerate(chunk):
