@@ -64,8 +64,6 @@ Public API
 """
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -73,6 +71,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from .._progress import Progress
 from ..evaluate import DOMAIN_ORDER, FIGURE1_TIE_RULE
 
 __all__ = [
@@ -234,8 +233,8 @@ def variant_results(name: str = BASELINE, *, domains=None, laws=LAWS, data_dir=N
     variant = _get(name)
     domains = _check_subset(domains, DOMAIN_ORDER, "domain(s)")
     laws = _check_subset(laws, LAWS, "law(s)")
-    stream = stream or sys.stderr
     frames = []
+    bar = Progress(len(domains), f"variant {name!r} fits", stream, enabled=progress, unit="domains")
     for domain in domains:
         who = {law: variant if _affects(variant, data_dir, domain, law) else VARIANTS[BASELINE] for law in laws}
         keys = {law: _fit_key(who[law], data_dir, domain, law) for law in laws}
@@ -247,15 +246,12 @@ def variant_results(name: str = BASELINE, *, domains=None, laws=LAWS, data_dir=N
             setting = who[group[0]]
             options = setting.options_for(group[0])
             curves = _curves(setting, data_dir, domain)
-            t0 = time.perf_counter()
             res = _run_released(curves, group, False, options)
-            if progress:
-                label = name if setting is variant else BASELINE
-                print(f"  variant {label!r}: {','.join(group)} on {len(curves)} {domain} curve(s) in "
-                      f"{time.perf_counter() - t0:.1f} s", file=stream, flush=True)
             for law in group:
                 _FITS[keys[law]] = res[res["law"] == law].reset_index(drop=True)
         frames.extend(_FITS[keys[law]] for law in laws)
+        bar.update(1, note=domain)
+    bar.close()
     return pd.concat(frames, ignore_index=True)
 
 
@@ -312,10 +308,13 @@ def sweep(variants: Iterable[str] | None = None, *, sources=None, domains=None, 
     ref = ref[ref["source"].isin(wanted)]
     doms = _domains_for(wanted, domains)
     frames = []
+    bar = Progress(len(names) if doms else 0, "variant sweep", enabled=progress, unit="variants")
     for name in names:
         if not doms:
             break
-        items = variant_items(name, domains=doms, laws=laws, data_dir=data_dir, progress=progress)
+        bar.update(0, note=name)
+        items = variant_items(name, domains=doms, laws=laws, data_dir=data_dir)
+        bar.update(1)
         items = items[items["item"].isin(ref["item"])]
         judged = compare(items, ref)
         judged = judged[judged["item"].isin(items["item"])]
