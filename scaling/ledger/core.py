@@ -112,6 +112,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._progress import Progress
 from ..benchmark.catalogue import PAPER_LAWS
 from ..evaluate import FIGURE1_TIE_RULE
 
@@ -434,17 +435,16 @@ def _empty_ours() -> pd.DataFrame:
                          "estimator": pd.Series([], dtype=object)})
 
 
-def _run_producers(sources, estimators) -> pd.DataFrame:
+def _run_producers(sources, estimators, progress: bool = False) -> pd.DataFrame:
     wanted = None if sources is None else set(sources)
+    jobs = [(source, func) for source, funcs in _REGISTRY.items() if wanted is None or source in wanted
+            for func in funcs if _ESTIMATOR.get(func) in estimators]
     frames = []
-    for source, funcs in _REGISTRY.items():
-        if wanted is not None and source not in wanted:
-            continue
-        for func in funcs:
+    with Progress(len(jobs), "ledger producers", enabled=progress) as bar:
+        for source, func in jobs:
             serves = _ESTIMATOR.get(func)
-            if serves not in estimators:
-                continue
             name = f"{source}: {getattr(func, '__name__', repr(func))}"
+            bar.update(0, note=f"{source}, {serves or 'both'}")
             try:
                 frame = _check_ours(func())
             except (TypeError, ValueError) as exc:
@@ -452,6 +452,7 @@ def _run_producers(sources, estimators) -> pd.DataFrame:
             frame["source"] = source
             frame["estimator"] = serves
             frames.append(frame)
+            bar.update(1)
     ours = pd.concat(frames, ignore_index=True) if frames else _empty_ours()
     for est in {e for e in estimators if e is not None}:
         mine = ours[ours["estimator"].isin([est, None]) | ours["estimator"].isna()]
@@ -482,7 +483,7 @@ def build_ledger(sources: Iterable[str] | None = None, *, compute: bool = True, 
     producer runs and every row is ``not-yet``. ``variants`` runs the protocol-variant sweep of
     :mod:`scaling.studies.variants` on the benchmark sources requested (cached within the process) so that
     the causes can name the variant that reproduces a row; without it no ``variant:`` cause is
-    given. ``progress`` reports the released fits on stderr. Returns the ledger; ``with_sweep=True``
+    given. ``progress`` reports the producers and the sweep on stderr. Returns the ledger; ``with_sweep=True``
     returns ``(ledger, sweep)``, the variant sweep being ``None`` when it was not run.
 
     Only registered producers run: the studies register theirs when :mod:`scaling.studies` is
@@ -505,12 +506,7 @@ def _build(sources, *, compute, variants, progress):
         ledger = compare(None, ref)
         ledger["ours_global"], ledger["status_global"] = np.nan, "not-yet"
         return _order_columns(assign_causes(ledger)), None
-    global _PROGRESS
-    _PROGRESS = progress
-    try:
-        ours = _run_producers(sources, {None, "released", "global"})
-    finally:
-        _PROGRESS = False
+    ours = _run_producers(sources, {None, "released", "global"}, progress=progress)
     cols = ["item", "ours", "ours_error"]
     released = ours[ours["estimator"].isin(["released"]) | ours["estimator"].isna()]
     glob = ours[ours["estimator"].isin(["global"]) | ours["estimator"].isna()]
@@ -727,10 +723,6 @@ def assign_causes(ledger: pd.DataFrame, sweep: pd.DataFrame | None = None) -> pd
 
 # --- producers backed by the benchmark fits ---------------------------------------------------
 
-#: Whether producers report the released fits' progress (set by build_ledger for the CLI).
-_PROGRESS = False
-
-
 @functools.lru_cache(maxsize=1)
 def _benchmark_results() -> pd.DataFrame:
     """``run_benchmark`` (global fits) on the whole benchmark, M1-M4, computed once per process."""
@@ -744,7 +736,7 @@ def _released_results(source: str) -> pd.DataFrame:
     """The released emulation's fits on the domains ``source`` needs (variant "released"; cached)."""
     from .variants import BASELINE, SOURCE_DOMAINS, variant_results
 
-    return variant_results(BASELINE, domains=SOURCE_DOMAINS[source], progress=_PROGRESS)
+    return variant_results(BASELINE, domains=SOURCE_DOMAINS[source], progress=False)
 
 
 def _frame(items: list[str], ours: list[float], errors: list[float] | None = None) -> pd.DataFrame:
