@@ -28,7 +28,7 @@ TTY_REDRAW_SECONDS = 0.1
 class Progress:
     """Counts ``update(n)`` calls up to ``total`` and draws ``  label: done/total (note) in 12.3 s``."""
 
-    def __init__(self, total: int, label: str, stream=None, *, enabled: bool = True, every_percent: float = 10.0,
+    def __init__(self, total: int, label: str, stream=None, *, enabled: bool = True, every_percent: float = 25.0,
                  every_seconds: float = 5.0, delay: float = 0.0, unit: str = ""):
         self.total, self.label, self.unit = max(0, int(total)), label, unit
         self.enabled = bool(enabled) and self.total > 0
