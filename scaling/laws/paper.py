@@ -62,8 +62,8 @@ __all__ = ["ScalingLaw", "M1", "M2", "M3", "M4", "LAWS", "PAPER_LAWS", "law_for_
 # How close the searched parameters may come to the data: eps_inf stays below
 # min(loss) by at least this fraction of it, so log(loss - eps_inf) is finite.
 _GAP_FLOOR = 1e-9
-# A learned eps0 stays at least this far above the largest loss (the released
-# code's ERR_MARGIN), so log(eps0 - loss) is finite.
+#: A learned eps0 stays at least this far above the largest loss (the released
+#: code's ERR_MARGIN), so log(eps0 - loss) is finite.
 EPS0_MARGIN = 1e-3
 _GRID_1D = 64
 _GRID_2D = (40, 14)
@@ -910,6 +910,9 @@ class M4(ScalingLaw):
                 - np.log(p["beta"]) - p["c"] * np.log(x))
 
 
+#: The law registry: name -> law class, M1-M4 and every law added with :func:`register_law` (BNSL,
+#: Chinchilla). ``run_benchmark(bench, laws=LAWS)``, the leaderboard and ``python -m scaling fit --law NAME``
+#: read it.
 LAWS: dict[str, type[ScalingLaw]] = {"M1": M1, "M2": M2, "M3": M3, "M4": M4}
 
 
@@ -934,8 +937,8 @@ def resolve_law_name(name: str) -> str:
     except KeyError:
         raise ValueError(f"unknown law {name!r}; choose one of {list(LAWS)}.") from None
 
-# How the released notebook configures M4 in each domain (digest section 2); M1-M3 use defaults.
-# IC and BB cap eps0 at up_bound + ERR_MARGIN = 1.001; NMT and LM leave it unbounded.
+#: How the released notebook configures M4 in each domain (digest section 2); M1-M3 use defaults.
+#: IC and BB cap eps0 at up_bound + ERR_MARGIN = 1.001; NMT and LM leave it unbounded.
 DOMAIN_M4_SETTINGS = {
     "IC": dict(eps0=1.0, learn_eps0=True, eps0_max=1.001),
     "NMT": dict(eps0=1.0, learn_eps0=True, eps0_max=None),
