@@ -66,6 +66,8 @@ __all__ = ["sound_solve", "fit_sound", "sound_objective", "ROBUST_LOSSES", "Soun
 ROBUST_LOSSES = ("huber", "soft_l1", "cauchy")
 _N_STARTS = 4
 _GAP_FRACTIONS = 1.0 - np.geomspace(1e-4, 1.0, 33)[::-1]  # eps_inf / min(loss), 0 ... 0.9999
+#: The largest M4 ``alpha`` the sound fit searches (a bound far from every ordinary fit; see
+#: :meth:`SoundSetup.projection`).
 ALPHA_MAX = 50.0
 #: Below this alpha M4 is M2 (as :meth:`scaling.laws.paper.M4.predict` treats it): its predictions are
 #: ``eps_inf + beta x^c``, no longer bounded by eps0.
