@@ -20,6 +20,8 @@ __all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchm
            "truncate_rmse", "WIN_RULES", "FAILED_RMSE", "FIGURE1_TIE_RULE", "resolve_estimator",
            "law_from_row", "rescore", "winner_mask", "RESULT_COLUMNS"]
 
+#: How :func:`win_fractions` counts a tie: ``"split"`` shares one win among the tied laws (the released
+#: notebook), ``"credit-all"`` gives every tied law a full win.
 WIN_RULES = ("split", "credit-all")
 #: The tie rule of the paper's Figure 1 (bottom), per domain: its image-classification bars sum to 1
 #: (the released notebook's cell splits a tie's win among the tied laws), while its NMT, LM and
