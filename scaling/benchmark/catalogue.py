@@ -29,6 +29,7 @@ IC_MODELS = tuple(m for pair in IC_FAMILIES.values() for m in pair)
 #: BIG-Bench task codes of the CSV (``('date', '1-shot')``) and their names, in the order of Table 3.
 BB_TASKS = {"ling": "linguistic_mappings", "qa": "qa_wikidata", "unit": "unit_conversion",
             "mult": "mult_data_wrangling", "date": "date_understanding"}
+#: The few-shot settings of every BIG-Bench task.
 BB_SHOTS = (1, 2)
 #: The one task of each single-task domain and its readable name.
 SINGLE_TASKS = {("NMT", "log_perplexity"): "log-perplexity", ("LM", "val_loss"): "validation loss"}
