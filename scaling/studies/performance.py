@@ -58,6 +58,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .._progress import Progress
 from ..benchmark.catalogue import DOMAINS
 from ..benchmark.data import curve_list
 from ..laws.paper import LAWS, PAPER_LAWS, M4, law_for_domain, resolve_law_name
@@ -410,7 +411,8 @@ def time_emulation_fits(curves, laws=None, walk: str = "taylor", repeats: int = 
         return {**chosen, "walk": walk} if law in WALK_LAWS else chosen
 
     warm_up()
-    rows, start, total, done = [], time.perf_counter(), len(curves) * len(laws), 0
+    rows = []
+    bar = Progress(len(curves) * len(laws), method, stream, enabled=progress, unit="fits")
     for curve in curves:
         for law in laws:
             def one(law=law, curve=curve):
@@ -425,9 +427,7 @@ def time_emulation_fits(curves, laws=None, walk: str = "taylor", repeats: int = 
                                  converged=bool(fit["converged"])))
             except ValueError as exc:
                 rows.append(_failed_row(method, curve, law, str(exc)))
-            done += 1
-            if done % max(1, total // 4) == 0 or done == total:
-                _progress(stream, f"  {method}: {done:3d}/{total} fits in {time.perf_counter() - start:6.1f} s")
+            bar.update(1)
     return pd.DataFrame(rows, columns=TIMING_COLUMNS)
 
 
