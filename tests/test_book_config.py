@@ -43,3 +43,17 @@ def test_offline_mathjax_ships_the_files_it_needs():
     assert any((source / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
     skipped = ext._ignore(str(source), ["tex-svg.js", "tex-chtml.js", "mml-chtml.js", "svg", "input"])
     assert skipped == {"tex-svg.js", "mml-chtml.js", "svg"}
+
+
+def test_the_api_reference_is_built_from_the_docstrings():
+    sphinx = CONFIG["sphinx"]
+    assert {"sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.napoleon"} <= set(sphinx["extra_extensions"])
+    assert sphinx["config"]["napoleon_numpy_docstring"] is True
+    # no stub pages written into the source tree: every object is documented on its page explicitly
+    assert sphinx["config"]["autosummary_generate"] is False
+    assert sphinx["local_extensions"]["api_docstrings"] == "book/api/_ext"
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    api = [p for p in toc["parts"] if p["caption"] == "API reference"]
+    assert api and api[0]["chapters"][0]["file"] == "book/api/index"
+    # the API pages are reStructuredText, so the jupytext-twin pattern "book/*.md" never hides them
+    assert all((ROOT / f"{c['file']}.rst").is_file() for c in api[0]["chapters"])
