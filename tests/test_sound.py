@@ -206,3 +206,16 @@ def test_m4_exact_and_polish_models_agree_away_from_alpha_zero():
     law = M4.from_params(beta=np.exp(0.5), c=-0.5, eps_inf=0.1, eps0=1.0, alpha=0.0)
     np.testing.assert_allclose(np.exp(exact[0]), law.predict(np.exp(L)), rtol=1e-12)
     assert ALPHA_ZERO == 1e-12
+
+
+@pytest.mark.parametrize("law", ["M1", "M2", "M3", "M4"])
+def test_long_curves_fit_through_the_subsample_path(law):
+    """More points than SUBSAMPLE: fitted on a subsample first, then polished on every point."""
+    from scaling.laws import law_for_domain
+    from scaling.laws.sound import SUBSAMPLE
+
+    rng = np.random.default_rng(7)
+    x = np.logspace(6, 9, SUBSAMPLE + 500)
+    y = (0.2 + 30.0 * x**-0.35) * np.exp(rng.normal(0, 0.01, x.size))
+    fitted = law_for_domain(law, "IC").fit(x, y)
+    assert np.all(np.isfinite(list(fitted.params_.values()))) and np.all(np.isfinite(fitted.predict(x)))
