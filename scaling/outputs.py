@@ -47,6 +47,12 @@ def check_outputs(outputs: dict[str, Path], inputs: list[Path]) -> str | None:
             return f"{option} {path}: {parent} is not a folder."
         if not os.access(parent, os.W_OK | os.X_OK):
             return f"{option} {path}: no permission to write in {parent}."
+        try:  # os.access says yes to root everywhere, and knows nothing of read-only file systems
+            fd, probe = tempfile.mkstemp(dir=parent, prefix=".write-test.")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            return f"{option} {path}: cannot write in {parent} ({exc.strerror or exc})."
     for i, (option, path) in enumerate(items):
         for other, path2 in items[i + 1:]:
             if same_file(path, path2):
