@@ -445,8 +445,9 @@ def _run_producers(sources, estimators, progress: bool = False) -> pd.DataFrame:
             serves = _ESTIMATOR.get(func)
             name = f"{source}: {getattr(func, '__name__', repr(func))}"
             bar.update(0, note=f"{source}, {serves or 'both'}")
+            frame = func()  # its own errors (a missing or damaged benchmark file, ...) propagate as they are
             try:
-                frame = _check_ours(func())
+                frame = _check_ours(frame)
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"producer {name} returned a malformed frame: {exc}") from exc
             frame["source"] = source
