@@ -5,11 +5,18 @@ calls the package's functions: ``benchmark`` (:func:`scaling.evaluate.run_benchm
 (:func:`scaling.ledger.build_ledger`), ``fit`` (:func:`scaling.userfit.fit_user_curve`) and ``perf``
 (:func:`scaling.studies.performance.perf_report`). The work stays in those modules; the heavy
 imports happen inside the commands, so ``python -m scaling --help`` stays fast.
+
+Every command: ``--help`` on stdout, ``--version``; its options and output paths are checked before
+any work; an expected failure (a bad option or input file, a missing or damaged benchmark file, no
+network for the download, an output that cannot be written) is one line on stderr,
+``python -m scaling COMMAND: error: ...``, with exit code 2 and no traceback; a reader that stops
+early (``| head``) ends the command quietly. Progress goes to stderr (``--quiet``: none).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import math
@@ -35,10 +42,85 @@ ESTIMATORS = {
 }
 
 
-def _error(message) -> int:
+PROG = "python -m scaling"
+
+
+def _fail(command: str, message) -> int:
     """One line on stderr, exit code 2 (a bad input or option is the user's to fix, not a crash)."""
-    print(f"python -m scaling benchmark: error: {' '.join(str(message).split())}", file=sys.stderr)
+    print(f"{PROG} {command}: error: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
     return 2
+
+
+def _error(message) -> int:
+    return _fail("benchmark", message)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """The failures a command reports in one line: the benchmark files' (missing, damaged, not
+    downloadable, malformed) and any OSError (a file that cannot be read or written)."""
+    from .benchmark.data import BenchmarkFormatError, ChecksumError, DownloadError
+
+    return (BenchmarkFormatError, ChecksumError, DownloadError, OSError)
+
+
+def _reports_errors(command: str):
+    """Decorator of a command: an expected failure (see :func:`_expected_errors`) becomes one line on
+    stderr and exit code 2; anything else is a bug and keeps its traceback. A closed stdout is no
+    failure of the command: :func:`main` handles it."""
+    def wrap(func):
+        @functools.wraps(func)
+        def run(argv=None) -> int:
+            try:
+                return func(argv)
+            except BrokenPipeError:
+                raise
+            except Exception as exc:
+                if isinstance(exc, _expected_errors()):
+                    return _fail(command, exc)
+                raise
+        return run
+    return wrap
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"{PROG} (scaling) {__version__}"
+
+
+def _add_version(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--version", action="version", version=_version())
+    return parser
+
+
+def _quiet_downloads(quiet: bool) -> None:
+    """``--quiet``: no "Downloading data from ..." line from pooch either (its logger writes it on stderr)."""
+    if not quiet:
+        return
+    try:
+        import pooch
+    except ImportError:
+        return
+    import logging
+
+    pooch.get_logger().setLevel(logging.WARNING)
+
+
+def _say(*args, **kwargs) -> None:
+    """``print`` on stdout that survives a reader who stopped (``| head``): the rest goes to devnull,
+    and the command goes on (it may still have files to write)."""
+    try:
+        print(*args, **kwargs)
+    except BrokenPipeError:
+        _stdout_to_devnull()
+
+
+def _stdout_to_devnull() -> None:
+    """After a BrokenPipeError on stdout: send what is left to devnull, so that the flush at exit
+    raises nothing (as the Python documentation recommends, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _seconds(value: float) -> str:
@@ -61,8 +143,9 @@ def _benchmark_inputs(args) -> list[Path]:
     return [Path(folder).expanduser() / name for name in SHA256]
 
 
-def benchmark(argv) -> int:
-    parser = argparse.ArgumentParser(
+@_reports_errors("benchmark")
+def benchmark(argv=None) -> int:
+    parser = _Parser(
         prog="python -m scaling benchmark",
         description="Fit M1-M4 (or other laws) on the paper's 92 benchmark curves, or on your own CSV files, and score "
                     "the extrapolation on the held-out points.")
@@ -90,6 +173,7 @@ def benchmark(argv) -> int:
     copies.add_argument("--drop-duplicates", action="store_true",
                         help="keep one copy of each exact duplicate row (the default with global and local)")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    _add_version(parser)
     args = parser.parse_args(argv)
 
     from .laws.paper import LAWS, PAPER_LAWS, resolve_law_name
@@ -120,6 +204,7 @@ def benchmark(argv) -> int:
         if problem:
             return _error(problem)
     keep = args.keep_duplicates or (estimator == "released" and not args.drop_duplicates)
+    _quiet_downloads(args.quiet)
 
     from .benchmark.data import BenchmarkFormatError, ChecksumError, DownloadError, load_benchmark, load_benchmark_csv
     from .evaluate import run_benchmark, win_fractions
@@ -130,14 +215,14 @@ def benchmark(argv) -> int:
                  else load_benchmark(args.data_dir, drop_duplicates=not keep))
     except (BenchmarkFormatError, ChecksumError, DownloadError, FileNotFoundError) as exc:
         return _error(exc)
-    print(bench.summary())
-    print(f"estimator: {estimator} ({ESTIMATORS[estimator]})"
+    _say(bench.summary(), flush=True)
+    _say(f"estimator: {estimator} ({ESTIMATORS[estimator]})"
           + ("; exact duplicate rows kept: they count in the standard error" if keep else ""))
     if estimator == "released":
         from .laws.released import warm_up
 
         compile_seconds = warm_up()  # one-off: numba compiles the kernels on first use, then caches them
-        print(f"compiled kernels ready in {_seconds(compile_seconds)} (compiled on the first run, then loaded "
+        _say(f"compiled kernels ready in {_seconds(compile_seconds)} (compiled on the first run, then loaded "
               f"from numba's cache); not counted below")
         start += compile_seconds
     res = run_benchmark(bench, laws=laws, progress=not args.quiet, stream=sys.stderr, estimator=estimator)
@@ -149,14 +234,14 @@ def benchmark(argv) -> int:
              ("ties split", "split"), ("ties credited to every tied law", "credit-all"))
     for label, rule in rules:
         ours = win_fractions(res, rule=rule)
-        print(f"\nFraction of curves on which each law extrapolates best ({label}; RMSE truncated to 3 decimals)")
+        _say(f"\nFraction of curves on which each law extrapolates best ({label}; RMSE truncated to 3 decimals)")
         lines = []
         for domain, row in ours.iterrows():
             paper = PAPER_WIN_FRACTIONS.get(domain)
             cells = "  ".join(f"{law} {row[law]:.2f}" for law in ours.columns)
             ref = "  (paper, M1-M4: " + " / ".join(f"{v:.2f}" for v in paper) + ")" if paper else ""
             lines.append(f"  {domain:>3}: {cells}{ref}")
-        print("\n".join(lines))
+        _say("\n".join(lines))
     failed = int(res["rmse"].isna().sum())
     not_converged = int((~res["converged"].fillna(False).astype(bool)).sum())
     summary = f"{len(res)} fits ({failed} failed, {not_converged} not converged) plus evaluation in {_seconds(total)}"
@@ -167,30 +252,30 @@ def benchmark(argv) -> int:
 
         released = released_seconds(laws)
         summary += f"; the released code took {_seconds(released)} for the same fits ({_ratio(released / total)})"
-    print(f"\n{summary}.")
+    _say(f"\n{summary}.")
     per_law = res.groupby("law")["fit_seconds"].agg(["mean", "max"])
-    print("seconds per fit: " + ", ".join(f"{law} mean {r['mean'] * 1e3:.1f} ms / max {r['max'] * 1e3:.1f} ms"
+    _say("seconds per fit: " + ", ".join(f"{law} mean {r['mean'] * 1e3:.1f} ms / max {r['max'] * 1e3:.1f} ms"
                                           for law, r in per_law.iterrows()))
     from .diagnostics import benchmark_lines, diagnose_benchmark
 
     # after the timing above: a fit's diagnostics judge its parameters and are no part of fitting
     findings = diagnose_benchmark(res, bench, estimator)
     res["diagnostics"] = [";".join(dict.fromkeys(f["code"] for f in found)) for found in findings]
-    print("\nDiagnostics: fits flagged per law and finding, per domain (flagged/fits; each fit's codes are the "
+    _say("\nDiagnostics: fits flagged per law and finding, per domain (flagged/fits; each fit's codes are the "
           "--out column diagnostics)")
-    print("\n".join(benchmark_lines(res, findings)))
+    _say("\n".join(benchmark_lines(res, findings)))
     if args.out:
         try:
             write_all({args.out: lambda path: res.to_csv(path, index=False)})
         except OSError as exc:
             return _error(f"could not write {args.out}: {exc}")
-        print(f"wrote {len(res)} rows to {args.out}")
+        _say(f"wrote {len(res)} rows to {args.out}")
     return 0
 
 
 # ---------------------------------------------------------------------------------------------- ledger
 def _ledger_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m scaling ledger",
         description="Compare every number the paper reports with what the scaling package computes: "
                     "the released code's method (ours) and the global fits (ours_global), with a "
@@ -205,58 +290,83 @@ def _ledger_parser() -> argparse.ArgumentParser:
                    help="skip the protocol-variant sweep (no 'variant:' causes; faster)")
     p.add_argument("--variants", type=Path, metavar="FILE",
                    help="also write the variant sweep (one row per item and variant) to this CSV")
-    p.add_argument("--quiet", action="store_true", help="print nothing")
-    return p
+    p.add_argument("--quiet", action="store_true", help="print nothing (no progress lines on stderr either)")
+    return _add_version(p)
 
 
+def _ledger_inputs() -> list[Path]:
+    """The files the ledger reads: the paper's reference numbers, the released code's outputs and
+    the two benchmark CSVs (where they would be taken from)."""
+    from .ledger.core import REFERENCE_PATH
+    from .ledger.reference import RELEASED_OUTPUTS_FILE
+
+    reference = Path(__file__).resolve().parent / "ledger" / "reference" / RELEASED_OUTPUTS_FILE
+    try:
+        bench = _benchmark_inputs(argparse.Namespace(csv=None, data_dir=None))
+    except ImportError:  # no pooch: nothing would be downloaded, so nothing in its cache is read
+        bench = []
+    return [REFERENCE_PATH, reference, *bench]
+
+
+@_reports_errors("ledger")
 def ledger(argv=None) -> int:
     """``python -m scaling ledger --out FILE [--only SOURCE ...] [--no-compute] [--no-variants]
     [--variants FILE] [--quiet]``.
 
     ``argv`` are the arguments after ``ledger`` (a leading ``"ledger"`` is tolerated). Writes the
     ledger CSV (columns ``LEDGER_COLUMNS``), prints the status counts (released emulation and global
-    fits) and the cause counts, and returns 0.
+    fits) and the cause counts, and returns 0. ``--out`` and ``--variants`` are checked before any
+    work (returns 2 with one line on stderr); progress goes to stderr unless ``--quiet``.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["ledger"]:
         argv = argv[1:]
     parser = _ledger_parser()
     args = parser.parse_args(argv)
-
-    from . import studies  # noqa: F401  (the studies register the producers of Figures 2 and 3)
+    if args.variants and (args.no_variants or args.no_compute):
+        parser.error("--variants FILE needs the sweep; drop --no-variants / --no-compute")
+    outputs = {"--out": args.out, **({"--variants": args.variants} if args.variants else {})}
+    problem = check_outputs(outputs, _ledger_inputs())
+    if problem:
+        return _fail("ledger", problem)
     from .ledger import build_ledger, load_reference, summarize, summarize_causes
+
+    _quiet_downloads(args.quiet)
 
     if args.only:
         known = set(load_reference()["source"])
         unknown = sorted(set(args.only) - known)
         if unknown:
             parser.error(f"unknown --only source(s) {unknown}; choose from {sorted(known)}")
-    if args.variants and (args.no_variants or args.no_compute):
-        parser.error("--variants FILE needs the sweep; drop --no-variants / --no-compute")
+    from . import studies  # noqa: F401  (the studies register the producers of Figures 2 and 3)
+
     table, tidy = build_ledger(args.only, compute=not args.no_compute, variants=not args.no_variants,
                                progress=not args.quiet, with_sweep=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False, encoding="utf-8")
-    if args.variants:
-        if tidy is None:
-            from .ledger.variants import sweep
+    if args.variants and tidy is None:
+        from .ledger.variants import sweep
 
-            tidy = sweep(sources=[])
-        args.variants.parent.mkdir(parents=True, exist_ok=True)
-        tidy.to_csv(args.variants, index=False, encoding="utf-8")
+        tidy = sweep(sources=[])
+    writers = {args.out: lambda path: table.to_csv(path, index=False, encoding="utf-8")}
+    if args.variants:
+        writers[args.variants] = lambda path: tidy.to_csv(path, index=False, encoding="utf-8")
+    try:
+        write_all(writers)
+    except OSError as exc:
+        return _fail("ledger", f"could not write {' or '.join(map(str, writers))}: {exc}; no output file was "
+                               "written.")
     if not args.quiet:
-        print("Status, ours = the released code's method (emulated):")
-        print(summarize(table).to_string())
-        print("\nStatus, ours_global = the global minimum of the paper's loss:")
-        print(summarize(table, "status_global").to_string())
-        print("\nCause of every row that does not agree (ours):")
-        print(summarize_causes(table).to_string())
+        _say("Status, ours = the released code's method (emulated):")
+        _say(summarize(table).to_string())
+        _say("\nStatus, ours_global = the global minimum of the paper's loss:")
+        _say(summarize(table, "status_global").to_string())
+        _say("\nCause of every row that does not agree (ours):")
+        _say(summarize_causes(table).to_string())
         counts = table.loc[table["cause"] != "", "cause"].value_counts()
         if len(counts):
-            print("\n" + "\n".join(f"  {n:4d}  {cause}" for cause, n in counts.items()))
-        print(f"wrote {len(table)} rows to {args.out}")
+            _say("\n" + "\n".join(f"  {n:4d}  {cause}" for cause, n in counts.items()))
+        _say(f"wrote {len(table)} rows to {args.out}")
         if args.variants:
-            print(f"wrote {len(tidy)} variant rows to {args.variants}")
+            _say(f"wrote {len(tidy)} variant rows to {args.variants}")
     return 0
 
 
@@ -399,9 +509,10 @@ exit status: 0 on success, 2 for bad options or a file that cannot be fitted (me
     parser.add_argument("--bench", action="store_true",
                         help="time this command on two generated curves against its speed and memory targets "
                              "(no CSV needed) and print the figures")
-    return parser
+    return _add_version(parser)
 
 
+@_reports_errors("fit")
 def fit(argv=None) -> int:
     """``python -m scaling fit CURVE.csv [options]``: fit every law to a user's curve; returns the exit code.
     Bad options exit through argparse (``SystemExit(2)``); a file that cannot be fitted returns 2."""
@@ -434,7 +545,7 @@ def fit(argv=None) -> int:
     try:
         print(json.dumps(result.to_dict(), indent=2) if str(args.json) == "-" else result.report(), flush=True)
     except BrokenPipeError:  # the reader stopped early (``| head``): not an error of the fit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep the exit-time flush quiet
+        _stdout_to_devnull()  # keep the exit-time flush quiet; the output files are still written
     writers = {}
     if "--out" in outputs:
         writers[args.out] = lambda tmp: result.to_frame().to_csv(tmp, index=False)
@@ -502,9 +613,10 @@ def perf_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument("--data-dir", default=None, help="folder with the benchmark CSVs "
                                                          "(default: $SCALING_DATA_DIR, else download)")
-    return parser
+    return _add_version(parser)
 
 
+@_reports_errors("perf")
 def perf(argv=None) -> int:
     """``python -m scaling perf``: the released code's measured times, our emulation and our global fits.
     Returns the exit code, also for --help and bad options (no ``SystemExit``)."""
@@ -536,6 +648,7 @@ def perf(argv=None) -> int:
 
     from .benchmark.data import load_benchmark
 
+    _quiet_downloads(args.quiet)
     start = time.perf_counter()  # "Done in" counts the loading too
     try:
         bench = load_benchmark(args.data_dir, drop_duplicates=False)  # scored as the released notebook does
@@ -559,16 +672,37 @@ COMMANDS = {
 }
 
 
+def _usage() -> str:
+    listing = "\n".join(f"  {name:<10} {spec[2]}" for name, spec in COMMANDS.items())
+    return (f"usage: {PROG} COMMAND [options]   (add --help after a command)\n\ncommands:\n{listing}\n\n"
+            f"options:\n  -h, --help  show this help and exit\n  --version   show the version and exit\n\n"
+            f"Every command prints its results on stdout and its progress on stderr (--quiet: none); an error is "
+            f"one line on stderr\nwith exit code 2.")
+
+
 def main(argv=None) -> int:
+    """``python -m scaling COMMAND [options]``: run the command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = COMMANDS
-    if not argv or argv[0] not in commands:
-        listing = "\n".join(f"  {name:<10} {spec[2]}" for name, spec in commands.items())
-        problem = f"unknown command {argv[0]!r}\n" if argv and argv[0] not in ("-h", "--help") else ""
-        print(f"{problem}usage: python -m scaling COMMAND [options]   (add --help after a command)\n"
-              f"commands:\n{listing}", file=sys.stderr)
-        return 0 if argv[:1] in (["-h"], ["--help"]) else 2
-    module, func, _ = commands[argv[0]]
-    return getattr(importlib.import_module(module), func)(argv[1:])
-
-
+    if argv[:1] in (["-h"], ["--help"]):
+        print(_usage())
+        return 0
+    if argv[:1] in (["-V"], ["--version"]):
+        print(_version())
+        return 0
+    if not argv or argv[0] not in COMMANDS:
+        problem = (f"unknown command {argv[0]!r}" if argv else "no command given") + \
+            f"; choose one of {', '.join(COMMANDS)} (see {PROG} --help)"
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+        return 2
+    module, func, _ = COMMANDS[argv[0]]
+    code = 1  # stays so if stdout closes while the command runs
+    try:
+        code = getattr(importlib.import_module(module), func)(argv[1:])
+        sys.stdout.flush()  # here, not at exit: a reader that stopped early is seen below
+    except BrokenPipeError:  # ``| head``: the reader has what it wanted; end quietly
+        _stdout_to_devnull()
+        return code
+    except KeyboardInterrupt:
+        print(f"{PROG} {argv[0]}: interrupted", file=sys.stderr)
+        return 130
+    return code
