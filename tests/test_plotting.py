@@ -63,8 +63,9 @@ def test_plot_fit_colours_scale_and_extent():
     assert same_color(fit_pts.get_facecolor()[0], plotting.COLORS["fit"])
     assert same_color(test_pts.get_facecolor()[0], plotting.COLORS["held_out"])
     assert len(fit_pts.get_offsets()) == curve.n_fit and len(test_pts.get_offsets()) == curve.n_test
-    (line,) = ax.get_lines()
-    assert same_color(line.get_color(), plotting.COLORS["law"])
+    line = ax.get_lines()[0]
+    assert same_color(line.get_color(), plotting.LAW_COLORS["M2"]), "a law has its LAW_COLORS colour"
+    assert ax.child_axes, "a figure of its own gets the held-out zoom"
     assert line.get_xdata()[-1] == pytest.approx(3 * curve.x_test.max())
     assert "RMSE" in line.get_label()
     assert ax.get_title() == curve.label
@@ -79,7 +80,7 @@ def test_plot_curves_small_multiples():
     assert fig.legends, "small multiples carry one figure-level legend"
     laws = [M2().fit(c.x_fit, c.loss_fit) for c in curves[:4]] + [None]
     fig = plotting.plot_curves(curves, laws=laws, ncols=5)
-    assert [len(ax.get_lines()) for ax in fig.axes] == [1, 1, 1, 1, 0]
+    assert [len(ax.get_lines()) for ax in fig.axes if ax.get_visible()] == [1, 1, 1, 1, 0]
     with pytest.raises(ValueError, match="one per curve"):
         plotting.plot_curves(curves, laws=laws[:2])
     with pytest.raises(ValueError, match="empty"):
@@ -89,10 +90,14 @@ def test_plot_curves_small_multiples():
 def test_plot_law_grid_one_panel_per_law():
     curve = make_curve()
     laws = {"M2": M2().fit(curve.x_fit, curve.loss_fit), "M4": M4().fit(curve.x_fit, curve.loss_fit)}
-    fig = plotting.plot_law_grid(curve, laws)
+    fig = plotting.plot_law_grid(curve, laws, zoom=False)
     assert [ax.get_title() for ax in fig.axes] == ["M2", "M4"]
     fig = plotting.plot_law_grid(curve, list(laws.values()))
-    assert [ax.get_title() for ax in fig.axes] == ["M2", "M4"]
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == ["M2", "M4", "held-out region, all laws"]
+    zoom = fig.axes[2]
+    assert zoom.get_xlim()[0] > curve.x_fit.max() / 1.5, "the zoom shows the held-out region"
+    assert [same_color(ln.get_color(), plotting.LAW_COLORS[n]) for ln, n in zip(zoom.get_lines(), laws)] == [True] * 2
 
 
 def test_plot_functions_and_profiles():
@@ -117,3 +122,181 @@ def test_narrow_log_axis_gets_enough_labels():
     lo, hi = ax.get_xlim()
     inside = [t for t in ax.get_xticks() if lo <= t <= hi]
     assert len(inside) >= 2, f"only {inside} labelled on a log axis from {lo:g} to {hi:g}"
+
+
+# --- Readable on the built site ---------------------------------------------------------------
+# Every figure of the book must read at the site's content width (plotting.CONTENT_WIDTH_PX):
+# panels at least plotting.MIN_PANEL_PX tall and text at least plotting.MIN_FONT_PT large as shown
+# (see plotting.display_scale for the assumptions). Each case draws one public figure function on
+# small synthetic data, with the arguments its chapter uses.
+
+import importlib  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from scaling.laws import M1, M3  # noqa: E402
+
+
+def _fits(curve, laws=(M1, M2, M3, M4)):
+    return {law.name: law().fit(curve.x_fit, curve.loss_fit) for law in laws}
+
+
+def _lm_curves(n=5):
+    return [make_curve("LM", model=f"{1.68e7 * 4 ** k:.3g}", seed=k) for k in range(n)]
+
+
+def _case_law_rows_figure1():
+    from scaling.studies import ic_plots
+    curve = make_curve()
+    return ic_plots.plot_law_rows([curve], [_fits(curve)], row_labels=["ImageNet 10-shot error"],
+                                  panel_size=(2.2, 2.3), zoom=True)
+
+
+def _case_law_rows_figure5():
+    from scaling.studies import ic_plots
+    curves = [make_curve(seed=s) for s in range(2)]
+    return ic_plots.plot_law_rows(curves, [_fits(c) for c in curves], panel_size=(2.2, 1.9), zoom=True)
+
+
+def _case_law_rows_appendix():
+    from scaling.studies import ic_plots
+    plotting.set_style(dpi=80)
+    curves = [make_curve(seed=s) for s in range(6)]
+    return ic_plots.plot_law_rows(curves, [_fits(c) for c in curves], panel_size=(2.3, 1.55), markersize=4,
+                                  sharex=True, layout=None, suptitle="ImageNet, 5-shot error")
+
+
+def _case_law_matrix():
+    from scaling.studies import lang_plots
+    curves = _lm_curves()
+    return lang_plots.plot_law_matrix(curves, [_fits(c) for c in curves])
+
+
+def _case_overlay_grid_18():
+    from scaling.studies import lang_plots
+    curves = [make_curve("BB", seed=s) for s in range(18)]
+    return lang_plots.plot_overlay_grid(curves, [_fits(c, (M2, M4)) for c in curves])
+
+
+def _case_curves_18():
+    return plotting.plot_curves([make_curve(seed=s) for s in range(18)], ncols=6)
+
+
+def _case_curves_benchmark():
+    return plotting.plot_curves(_lm_curves(), ncols=3, panel_size=(3.6, 2.6))
+
+
+def _case_exponent_panels():
+    from scaling.studies import lang_plots
+    x = [1.68e7, 6.7e7, 2.7e8, 1.07e9]
+    series = {"paper": {law: [-0.1, -0.2, -0.3, -0.4] for law in ("M1", "M2", "M3", "M4")},
+              "ours": {law: [-0.12, -0.2, -0.31, -0.38] for law in ("M1", "M2", "M3", "M4")}}
+    return lang_plots.plot_exponent_panels(x, series)
+
+
+def _case_exponents_row():
+    from scaling.studies import lang_plots
+    x = [1e7, 1e8, 1e9]
+    return lang_plots.plot_exponents(x, {"paper": {law: [-0.1, -0.2, -0.3] for law in ("M1", "M2", "M3", "M4")}})
+
+
+def _case_trend_residuals():
+    from scaling.studies import lang_plots
+    curves = [make_curve("BB", seed=s) for s in range(5)]
+    trends = [M4().fit(c.x, c.loss).predict for c in curves]
+    return lang_plots.plot_trend_residuals(curves, trends, ncols=2, panel_size=(3.6, 2.9))
+
+
+def _case_law_grid():
+    curve = make_curve()
+    return plotting.plot_law_grid(curve, _fits(curve))
+
+
+def _case_fit():
+    curve = make_curve()
+    return plotting.plot_fit(curve, M2().fit(curve.x_fit, curve.loss_fit)).figure
+
+
+def _case_win_fractions():
+    table = pd.DataFrame([[0.1, 0.2, 0.3, 0.4], [0.2, 0.2, 0.2, 0.4]], index=["paper", "ours"],
+                         columns=["M1", "M2", "M3", "M4"])
+    return plotting.plot_win_fractions(table, reference="paper").figure
+
+
+def _case_pairwise_heatmaps():
+    from scaling.studies import leaderboard_plots
+    laws = ["M1", "M2", "M3", "M4", "BNSL", "Chinchilla"]
+    m = pd.DataFrame(np.full((6, 6), 0.5), index=laws, columns=laws)
+    return leaderboard_plots.plot_pairwise_heatmaps({d: m for d in ("IC", "NMT", "LM", "BB", "all")})
+
+
+def _case_fit_contrast():
+    from scaling.studies import leaderboard_plots
+    curves = [make_curve(seed=s) for s in range(2)]
+    return leaderboard_plots.plot_fit_contrast(curves, [_fits(c, (M2, M4)) for c in curves])
+
+
+READABLE_CASES = {
+    "plot_law_rows (Figure 1)": _case_law_rows_figure1,
+    "plot_law_rows (Figure 5)": _case_law_rows_figure5,
+    "plot_law_rows (appendix, 80 dpi)": _case_law_rows_appendix,
+    "plot_law_matrix (Figure 8)": _case_law_matrix,
+    "plot_overlay_grid (18 panels)": _case_overlay_grid_18,
+    "plot_curves (18 panels)": _case_curves_18,
+    "plot_curves (benchmark)": _case_curves_benchmark,
+    "plot_exponent_panels (Figure 9)": _case_exponent_panels,
+    "plot_exponents (Figure 9, one row)": _case_exponents_row,
+    "plot_trend_residuals": _case_trend_residuals,
+    "plot_law_grid": _case_law_grid,
+    "plot_fit": _case_fit,
+    "plot_win_fractions": _case_win_fractions,
+    "plot_pairwise_heatmaps": _case_pairwise_heatmaps,
+    "plot_fit_contrast": _case_fit_contrast,
+}
+
+
+@pytest.mark.parametrize("name", list(READABLE_CASES))
+def test_figure_reads_at_the_content_width(name):
+    fig = READABLE_CASES[name]()
+    assert plotting.readability_problems(fig) == [], name
+
+
+def test_readability_check_flags_a_shrunk_figure():
+    fig, axes = plt.subplots(1, 6, figsize=(16, 1.5))
+    problems = plotting.readability_problems(fig)
+    assert any("px tall" in p for p in problems) and any("tick labels" in p for p in problems)
+    # the assumption: a 16-inch figure shown 780 px wide shrinks 12 pt to 12 * 780 / (16 * 96) pt
+    assert plotting.display_scale(fig) / 96 == pytest.approx(780 / (fig.get_tightbbox().width * 96))
+
+
+# Figure functions checked above; the others are checked on the chapters' own data by running the
+# chapters with plotting.readability_problems on every figure (they need study frames to draw).
+CHECKED_IN_CHAPTERS = {
+    "plot_curve", "plot_zoom", "plot_functions", "plot_profile", "plot_profile_2d", "plot_paired_rmse",
+    "plot_excess_risk_fits", "plot_cutoff_panels", "plot_learning_regimes", "plot_fixed_exponent_fits",
+    "plot_rmse_against_exponent", "plot_figure3", "plot_fixed_exponent_grid", "plot_bootstrap_curves",
+    "plot_train_test_gap", "plot_exponents_by_shots", "plot_excess_risk_by_family", "plot_domain_bars",
+    "plot_noise_by_domain", "plot_rule_wins", "plot_difference_intervals", "plot_time_vs_rounds",
+    "plot_time_vs_points", "plot_fit_times", "plot_fraction_medians", "plot_start_ratios",
+    "plot_user_fit", "plot_user_fit_panels",
+}
+PLOT_MODULES = ["scaling.report.plotting", "scaling.userfit.plots"] + [
+    f"scaling.studies.{family}_plots" for family in
+    ("ablation", "foundations", "ic", "lang", "leaderboard", "performance", "scorecard", "sensitivity")]
+
+
+def test_every_figure_function_is_checked():
+    covered = {name.split()[0] for name in READABLE_CASES} | CHECKED_IN_CHAPTERS
+    public = {name for mod in PLOT_MODULES for name in getattr(importlib.import_module(mod), "__all__", [])
+              if name.startswith("plot_")}
+    assert public - covered == set(), "add a readability case for every new figure function"
+
+
+def test_lm_curves_in_order_of_size_and_distinct_series_colours():
+    colors = plotting.sequence_colors(6)
+    rgb = np.array([mcolors.to_rgb(c) for c in colors])
+    gaps = np.linalg.norm(rgb[:, None] - rgb[None], axis=-1)[np.triu_indices(6, 1)]
+    assert gaps.min() > 0.15
+    law_rgb = np.array([mcolors.to_rgb(c) for c in plotting.LAW_COLORS.values()])
+    gaps = np.linalg.norm(law_rgb[:, None] - law_rgb[None], axis=-1)[np.triu_indices(len(law_rgb), 1)]
+    assert gaps.min() > 0.15, "two laws share a colour"

@@ -5,7 +5,7 @@ Every chapter draws through these functions, so a reader adapting a cell needs t
 
 * seaborn ``whitegrid`` style with the ``colorblind`` palette (:func:`set_style`);
 * points used for fitting are grey, held-out points are orange;
-* a fitted law is a blue line from the smallest x to three times the largest held-out x
+* a fitted law is a line in its colour of :data:`LAW_COLORS` from the smallest x to three times the largest held-out x
   (:func:`extrapolation_grid`), so the reader sees where the law goes after the data stop;
 * x (data seen) is on a log axis.
 
@@ -38,11 +38,14 @@ import seaborn as sns
 __all__ = [
     "PALETTE", "COLORS", "LAW_COLORS", "X_LABELS", "Y_LABELS", "EXTRAPOLATION_FACTOR",
     "set_style", "extrapolation_grid", "label_axes",
-    "plot_curve", "plot_fit", "plot_curves", "plot_law_grid", "plot_functions", "plot_profile",
+    "plot_curve", "plot_fit", "plot_zoom", "plot_curves", "plot_law_grid", "plot_functions", "plot_profile",
     "plot_profile_2d", "plot_win_fractions",
     # building blocks of the figures in scaling/studies/<family>_plots.py
-    "new_ax", "log_axis", "finish_log_axes", "hide_inner_labels", "panel_grid", "figure_legend",
+    "new_ax", "page_grid_size", "MIN_PANEL_WIDTH", "log_axis", "finish_log_axes", "hide_inner_labels", "panel_grid", "figure_legend",
     "law_rmse",
+    # how a figure reads on the built site
+    "CONTENT_WIDTH_PX", "MIN_PANEL_PX", "MIN_FONT_PT", "display_scale", "readability_problems",
+    "page_width", "panel_height", "law_color", "sequence_colors", "add_zoom",
 ]
 
 #: The seaborn ``colorblind`` palette every figure draws from.
@@ -50,10 +53,27 @@ PALETTE = sns.color_palette("colorblind")
 
 #: Colours of the three kinds of marks in every figure.
 COLORS = {"fit": "0.55", "held_out": PALETTE[1], "law": PALETTE[0]}
-#: One colour per law, for figures that overlay several laws on one panel.
-LAW_COLORS = {"M1": PALETTE[2], "M2": PALETTE[4], "M3": PALETTE[5], "M4": PALETTE[0],
+#: One colour per law, used wherever the book draws a law (so M2 is the same purple everywhere).
+#: M3 is a dark brown: the palette's tan sits too close to the grey fitted points and the orange
+#: held-out points.
+LAW_COLORS = {"M1": PALETTE[2], "M2": PALETTE[4], "M3": "#8c510a", "M4": PALETTE[0],
               # the later laws (chapters "Beyond the paper"); Chinchilla is M2's form, so a darker purple
               "BNSL": PALETTE[3], "Chinchilla": "#6a3d9a"}
+
+
+
+def law_color(law_or_name, default=None):
+    """The colour of a law (a fitted law or a label starting with its name: 'M4', 'M4, local')."""
+    name = law_or_name if isinstance(law_or_name, str) else getattr(law_or_name, "name", "")
+    name = str(name).split()[0].rstrip(",:") if str(name).strip() else ""
+    return LAW_COLORS.get(name, COLORS["law"] if default is None else default)
+
+
+def sequence_colors(n: int) -> list:
+    """``n`` clearly distinct colours for an ordered series that is not a law (subset sizes,
+    model sizes ...): viridis from dark blue to yellow-green, without its faint yellow end."""
+    return [tuple(c) for c in plt.get_cmap("viridis")(np.linspace(0.0, 0.85, max(n, 1)))][:max(n, 0)]
+
 
 #: Axis labels per benchmark domain.
 X_LABELS = {
@@ -71,6 +91,95 @@ Y_LABELS = {
 
 #: How far past the data a fitted law is drawn: to this multiple of the largest held-out x.
 EXTRAPOLATION_FACTOR = 3.0
+
+
+#: The width of the book's content column on the built site, in CSS pixels (750-800 px).
+CONTENT_WIDTH_PX = 780
+#: Every panel of a figure is at least this tall on the site, in CSS pixels.
+MIN_PANEL_PX = 180
+#: Every tick label, axis label, title and legend entry is at least this large on the site, in pt.
+MIN_FONT_PT = 8.0
+
+
+def page_width(dpi: float | None = None) -> float:
+    """The content width in inches at ``dpi`` (default: the current ``figure.dpi``): a figure at
+    most this wide is shown at its own size, never shrunk (the book's grids are drawn this wide)."""
+    return CONTENT_WIDTH_PX / float(dpi or plt.rcParams["figure.dpi"])
+
+
+def panel_height(dpi: float | None = None) -> float:
+    """The least height in inches of a row of panels at ``dpi`` (default: the current
+    ``figure.dpi``): :data:`MIN_PANEL_PX` for the panel plus 0.6 inch for its ticks and title."""
+    return MIN_PANEL_PX / float(dpi or plt.rcParams["figure.dpi"]) + 0.6
+
+
+def _tight_width_inches(fig) -> float:
+    renderer = fig.canvas.get_renderer()
+    return float(fig.get_tightbbox(renderer).width)
+
+
+def display_scale(fig, width_px: float = CONTENT_WIDTH_PX) -> float:
+    """CSS pixels per inch of ``fig`` as the built book shows it.
+
+    The assumptions (those of Jupyter Book 1.x with the inline backend): the notebook stores the
+    figure as a PNG of its tight bounding box at ``fig.dpi`` pixels per inch (a retina PNG has
+    twice the pixels and half the declared size, which shows the same); the page shows one PNG
+    pixel as one CSS pixel, shrunk to the content column (``max-width: 100%``) when wider. A CSS
+    pixel is 1/96 inch, so an ``f``-pt text is shown at ``f * display_scale(fig) / 96`` pt.
+    """
+    dpi = float(fig.dpi)
+    return dpi * min(1.0, width_px / (_tight_width_inches(fig) * dpi))
+
+
+def _texts(ax):
+    """(kind, Text) of every visible, non-empty text of ``ax`` a reader must read."""
+    ax_texts = [("tick label", t) for axis in (ax.xaxis, ax.yaxis) for t in axis.get_ticklabels()]
+    ax_texts += [("axis label", ax.xaxis.label), ("axis label", ax.yaxis.label), ("title", ax.title)]
+    legend = ax.get_legend()
+    if legend is not None and legend.get_visible():
+        ax_texts += [("legend", t) for t in legend.get_texts()]
+    return [(kind, t) for kind, t in ax_texts if t.get_visible() and t.get_text().strip()]
+
+
+def readability_problems(fig, width_px: float = CONTENT_WIDTH_PX, *, min_panel_px: float = MIN_PANEL_PX,
+                         min_font_pt: float = MIN_FONT_PT) -> list[str]:
+    """What a reader of the built site cannot read in ``fig``: one line per problem, none if fine.
+
+    A panel (an ``Axes`` of the figure, not a colour bar, an inset nor an ``Axes`` labelled
+    ``'strip'``: a residual strip under a panel, measured with it) must be ``min_panel_px``
+    CSS pixels tall and every tick label, axis label, title and legend entry (of panels, insets
+    and figure legends) ``min_font_pt`` large, as shown at ``width_px`` (see :func:`display_scale`).
+    """
+    fig.canvas.draw()
+    scale = display_scale(fig, width_px)
+    problems = []
+    small: dict[str, float] = {}
+
+    def check(kind, text):
+        shown = text.get_fontsize() * scale / 96
+        if shown < min_font_pt - 1e-6:
+            small[kind] = min(shown, small.get(kind, np.inf))
+
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        is_colorbar = getattr(ax, "_colorbar", None) is not None
+        height = ax.get_position().height * fig.get_figheight() * scale
+        if not is_colorbar and ax.get_label() != "strip" and height < min_panel_px - 0.5:
+            problems.append(f"panel {ax.get_title() or ax.get_label() or '?'!r} is {height:.0f} px tall "
+                            f"(< {min_panel_px:.0f})")
+        for child in [ax, *ax.child_axes]:
+            for kind, text in _texts(child):
+                check(kind, text)
+    for legend in fig.legends:
+        for text in legend.get_texts():
+            check("legend", text)
+    for text in (getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None),
+                 getattr(fig, "_supylabel", None)):
+        if text is not None and text.get_visible() and text.get_text().strip():
+            check("title", text)
+    problems += [f"{kind}s shown at {pt:.1f} pt (< {min_font_pt:g})" for kind, pt in small.items()]
+    return problems
 
 
 def set_style(context: str = "notebook", dpi: int = 110) -> None:
@@ -164,13 +273,17 @@ def law_rmse(curve, law) -> float:
 def plot_fit(curve, law, ax=None, *, label: str | None = None, color=None,
              factor: float = EXTRAPOLATION_FACTOR, show_rmse: bool = True, points: bool = True,
              title: str | bool | None = True, legend: bool = True, markersize: float = 14,
-             counts: bool = True):
+             counts: bool = True, zoom: bool | None = None):
     """A learning curve with one fitted law drawn to ``factor`` x the last held-out x.
 
     ``label`` defaults to the law's name, followed by its extrapolation RMSE (Eq. 6) on the
     held-out points when ``show_rmse``.  ``points=False`` draws only the law (to overlay
-    several laws on one panel).
+    several laws on one panel).  The law's colour is its :data:`LAW_COLORS` entry unless
+    ``color`` is given.  ``zoom`` adds an inset on the held-out region, where laws part ways
+    (:func:`add_zoom`); by default on when the function draws its own figure (``ax=None``).
     """
+    if zoom is None:
+        zoom = ax is None and points
     ax = new_ax(ax)
     if points:
         plot_curve(curve, ax, markersize=markersize, title=title, legend=False, counts=counts)
@@ -181,31 +294,102 @@ def plot_fit(curve, law, ax=None, *, label: str | None = None, color=None,
         label = getattr(law, "name", None) or type(law).__name__
         if show_rmse:
             label = f"{label}, RMSE {law_rmse(curve, law):.2g}"
-    ax.plot(x, law.predict(x), color=COLORS["law"] if color is None else color, lw=2,
+    ax.plot(x, law.predict(x), color=law_color(law) if color is None else color, lw=2,
             label=label, zorder=2)
     if x.max() > np.max(curve.x):
         ax.axvspan(np.max(curve.x), x.max(), color="0.93", zorder=0, lw=0)
     if legend:
-        ax.legend(loc="best", fontsize="small")
+        ax.legend(loc="lower left" if zoom else "best", fontsize="small")
     finish_log_axes(ax)
+    if zoom:
+        add_zoom(ax, curve, factor=factor)
     return ax
 
 
+def _zoom_limits(curve, lines, factor):
+    """x and y limits of the held-out region: the held-out points and the laws over them."""
+    x_test = np.asarray(curve.x_test, dtype=float)
+    if x_test.size == 0:
+        return None
+    x_lo = float(x_test.min()) / 1.15
+    x_hi = float(x_test.max()) * min(factor, 1.6)
+    ys = [np.asarray(curve.loss_test, dtype=float)]
+    for line in lines:
+        xd, yd = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        ys.append(yd[(xd >= x_lo) & (xd <= x_hi)])
+    y = np.concatenate(ys)
+    y = y[np.isfinite(y)]
+    lo, hi = float(y.min()), float(y.max())
+    pad = 0.08 * (hi - lo) if hi > lo else 0.05 * abs(hi) + 1e-12
+    return (x_lo, x_hi), (lo - pad, hi + pad)
+
+
+def add_zoom(ax, curve, *, factor: float = EXTRAPOLATION_FACTOR, bounds=(0.52, 0.5, 0.45, 0.45)):
+    """An inset (upper right of ``ax``) on the held-out region: held-out points and every law
+    line of ``ax``, on a y range of their own, so that laws that look alike at full scale part.
+    Returns the inset axes (``None`` if the curve has no held-out points)."""
+    lines = [ln for ln in ax.get_lines() if not str(ln.get_label()).startswith("_")]
+    limits = _zoom_limits(curve, lines, factor)
+    if limits is None:
+        return None
+    inset = ax.inset_axes(bounds)
+    inset.scatter(curve.x_test, curve.loss_test, s=12, color=COLORS["held_out"], linewidths=0, zorder=3)
+    for line in lines:
+        inset.plot(line.get_xdata(), line.get_ydata(), color=line.get_color(), lw=line.get_linewidth(),
+                   ls=line.get_linestyle(), zorder=2)
+    log_axis(inset, "x")
+    inset.set_xlim(*limits[0])
+    inset.set_ylim(*limits[1])
+    inset.set_title("held-out region", fontsize="small", pad=2)
+    inset.tick_params(labelsize="small", pad=1)
+    inset.set_facecolor("white")
+    for side in inset.spines.values():
+        side.set_edgecolor("0.4")
+    finish_log_axes(inset)
+    return inset
+
+
 def hide_inner_labels(ax, i: int, n: int, ncols: int) -> None:
-    """In a grid of ``n`` panels, keep y labels on the first column and x labels on the bottom row."""
+    """In a grid of ``n`` panels, keep y labels on the first column and x labels on the bottom row.
+
+    ``ncols`` is the number of columns asked for; the grid's own (which :func:`panel_grid` may
+    have lowered to fit the page) takes precedence."""
+    spec = ax.get_subplotspec()
+    if spec is not None:
+        ncols = spec.get_gridspec().ncols
     if i % ncols:
         ax.set_ylabel("")
     if i < n - ncols:
         ax.set_xlabel("")
 
 
+#: The narrowest a panel of a grid is drawn, in inches (at the book's 110 dpi, about 190 px).
+MIN_PANEL_WIDTH = 1.75
+
+
+def page_grid_size(n: int, ncols: int, panel_size) -> tuple[int, int, tuple[float, float]]:
+    """(nrows, ncols, figsize) of a grid of ``n`` panels that reads at the content width.
+
+    The figure is at most :func:`page_width` wide (so it is never shrunk on the site): when
+    ``ncols`` panels of ``panel_size`` do not fit, the panels get narrower, down to
+    :data:`MIN_PANEL_WIDTH`, and then the grid gets fewer columns and more rows. Panel heights
+    are kept (at least :func:`panel_height`, so that a panel is 180 px tall under its labels).
+    """
+    width = page_width()
+    ncols = max(1, min(ncols, n, int(width // MIN_PANEL_WIDTH)))
+    nrows = int(np.ceil(n / ncols))
+    panel_w = min(panel_size[0], width / ncols)
+    panel_h = max(panel_size[1], panel_height())
+    return nrows, ncols, (panel_w * ncols, panel_h * nrows)
+
+
 def panel_grid(n: int, ncols: int, panel_size, sharex=False, sharey=False):
-    """A figure with ``n`` panels in rows of ``ncols``; returns the figure and the ``n`` visible axes."""
+    """A figure with ``n`` panels in rows of ``ncols`` (fewer if they do not fit the page, see
+    :func:`page_grid_size`); returns the figure and the ``n`` visible axes."""
     if n < 1:
         raise ValueError("nothing to plot: the list of curves is empty.")
-    ncols = max(1, min(ncols, n))
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+    nrows, ncols, figsize = page_grid_size(n, ncols, panel_size)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize,
                              sharex=sharex, sharey=sharey, squeeze=False, layout="constrained")
     flat = axes.ravel()
     for ax in flat[n:]:
@@ -246,7 +430,7 @@ def plot_curves(curves: Sequence, *, laws: Sequence | None = None, ncols: int = 
             plot_fit(curve, law, ax, label=getattr(law, "name", "fitted law"), show_rmse=False,
                      title=panel_title, legend=False, markersize=markersize, counts=False)
         ax.title.set_fontsize("small")
-        ax.tick_params(labelsize="x-small")
+        ax.tick_params(labelsize="small")
         hide_inner_labels(ax, i, len(curves), ncols_used)
         ax.xaxis.label.set_fontsize("small")
         ax.yaxis.label.set_fontsize("small")
@@ -261,28 +445,56 @@ def plot_curves(curves: Sequence, *, laws: Sequence | None = None, ncols: int = 
 
 def plot_law_grid(curve, laws: Mapping[str, object] | Sequence, *, ncols: int = 2,
                   panel_size: tuple[float, float] = (4.4, 3.2), sharey: bool = True,
-                  factor: float = EXTRAPOLATION_FACTOR, suptitle: str | bool | None = True):
+                  factor: float = EXTRAPOLATION_FACTOR, suptitle: str | bool | None = True,
+                  zoom: bool = True):
     """One curve, one panel per fitted law (as in the paper's Figures 1, 5 and 8).
 
     ``laws`` maps a panel title (e.g. ``'M1'``) to a fitted law, or is a sequence of fitted
     laws titled by their ``name``.  Each panel's legend gives the extrapolation RMSE.  The
     panels fill rows of ``ncols`` (two by default, so that a page shows them large enough;
-    ``ncols=len(laws)`` gives the paper's single row).
+    ``ncols=len(laws)`` gives the paper's single row).  ``zoom`` adds a last panel with every
+    law over the held-out region, on a y range of its own: there the laws part ways.
     """
     if not isinstance(laws, Mapping):
         laws = {getattr(law, "name", f"law {i + 1}"): law for i, law in enumerate(laws)}
-    fig, axes = panel_grid(len(laws), ncols, panel_size, sharey=sharey)
-    ncols_used = min(ncols, len(laws))
+    n = len(laws) + (1 if zoom else 0)
+    fig, axes = panel_grid(n, ncols, panel_size, sharey=sharey and not zoom)
     for i, (ax, (name, law)) in enumerate(zip(axes, laws.items())):
+        if sharey and zoom and i:
+            ax.sharey(axes[0])
         plot_fit(curve, law, ax, label=f"{name}, RMSE {law_rmse(curve, law):.2g}", factor=factor,
-                 title=name, legend=True)
+                 title=name, legend=True, color=law_color(name, law_color(law)))
         ax.legend(loc="upper right", fontsize="small")
-        hide_inner_labels(ax, i, len(laws), ncols_used)
+        hide_inner_labels(ax, i, n, ncols)
+    if zoom:
+        plot_zoom(curve, laws, axes[-1], factor=factor)
+        hide_inner_labels(axes[-1], n - 1, n, ncols)
     if suptitle is True:
         fig.suptitle(curve.label)
     elif isinstance(suptitle, str):
         fig.suptitle(suptitle)
     return fig
+
+
+def plot_zoom(curve, laws: Mapping[str, object], ax=None, *, factor: float = EXTRAPOLATION_FACTOR,
+              title: str = "held-out region, all laws", legend: bool = True):
+    """Every law of ``laws`` (title -> fitted law) over the held-out region of ``curve``, each in
+    its :data:`LAW_COLORS` colour, with the held-out points: where the laws part ways."""
+    ax = new_ax(ax)
+    x = extrapolation_grid(curve, factor)
+    for name, law in laws.items():
+        ax.plot(x, law.predict(x), lw=2, color=law_color(name, law_color(law)), label=name, zorder=2)
+    ax.scatter(curve.x_test, curve.loss_test, s=16, color=COLORS["held_out"], linewidths=0, zorder=3,
+               label="held out")
+    label_axes(ax, curve, title=title)
+    limits = _zoom_limits(curve, ax.get_lines(), factor)
+    if limits is not None:
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+    if legend:
+        ax.legend(loc="best", fontsize="small")
+    finish_log_axes(ax)
+    return ax
 
 
 def plot_functions(x, ys: Mapping[str, np.ndarray], ax=None, *, logy: bool = False,
@@ -412,12 +624,12 @@ def plot_win_fractions(table, ax=None, *, reference: str | None = None,
         if annotate:
             for bar, v in zip(bars, values):
                 ax.text(bar.get_x() + bar.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center",
-                        va="bottom", fontsize=6.5, rotation=90 if n > 4 else 0)
+                        va="bottom", fontsize="x-small", rotation=90 if n > 4 else 0)
     ax.set_xticks(x, laws)
     ax.set_ylim(0, min(1.05, max(0.2, float(np.nanmax(table.to_numpy(dtype=float))) + 0.15)))
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)
     if title:
         ax.set_title(title)
-    ax.legend(loc="upper left", fontsize="x-small", ncol=1)
+    ax.legend(loc="upper left", fontsize="small", ncol=1)
     return ax

@@ -10,12 +10,11 @@ from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
 from ..benchmark.catalogue import PAPER_LAWS
 from ..report.plotting import (COLORS, LAW_COLORS, PALETTE, figure_legend, hide_inner_labels, log_axis,
-                               new_ax, panel_grid)
+                               new_ax, panel_grid, sequence_colors)
 
 __all__ = [
     "EXPONENT_END_COLORS", "CRITERION_COLORS", "UNUSED_COLOR",
@@ -398,7 +397,7 @@ def plot_bootstrap_curves(curves, ax=None, *, metric: str = "accuracy", mark_fir
         raise ValueError(f"metric must be 'accuracy' or 'error', got {metric!r}.")
     ax = new_ax(ax)
     subsets = [s for s in dict.fromkeys(curves["subset"]) if s != "fresh"]
-    palette = sns.color_palette("colorblind", max(len(subsets), 1))
+    palette = sequence_colors(len(subsets))  # ordered sizes: clearly distinct, never two oranges
     for color, label in zip(palette, subsets):
         run = curves[(curves["subset"] == label) & (curves["examples_seen"] > 0)]
         size = float(run["subset_size"].iloc[0])

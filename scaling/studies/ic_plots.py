@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..report.html import sortable_table_html as html_table
-from ..report.plotting import (COLORS, EXTRAPOLATION_FACTOR, PALETTE, X_LABELS, finish_log_axes, law_rmse,
-                               log_axis, plot_fit)
+from ..report.plotting import (COLORS, EXTRAPOLATION_FACTOR, PALETTE, X_LABELS, finish_log_axes, law_color,
+                               law_rmse, log_axis, page_width, panel_height, plot_fit, plot_zoom)
 from ..report.tables import sci, winner_mask
 from .ic import WIN_DECIMALS, rmse_table
 
@@ -33,7 +33,8 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
                   panel_size: tuple[float, float] = (3.0, 2.2), markersize: float = 6,
                   factor: float = EXTRAPOLATION_FACTOR, suptitle: str | None = None,
                   ylim: tuple[float, float] | None = None, sharex: bool = False,
-                  layout: str | None = "constrained", fontsize: str | float = "x-small"):
+                  layout: str | None = "constrained", fontsize: str | float = "small",
+                  zoom: bool = False):
     """A grid of fitted laws: one row per curve, one column per law (Figures 1, 5 and 10-23).
 
     ``laws[i]`` maps a column title (``'M1'`` ...) to the fitted law for ``curves[i]``; every row
@@ -44,7 +45,10 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
     row share the y axis; ``sharex=True`` shares the x axis of all panels as well, which labels
     the ticks of the bottom row only.  ``layout=None`` skips matplotlib's layout engine and
     places the panels with fixed margins: several times faster for large grids (the appendix).
-    ``fontsize`` sets the size of tick labels, axis labels and the RMSE boxes.
+    ``fontsize`` sets the size of tick labels, axis labels and the RMSE boxes.  ``zoom`` adds a
+    last column with every law of the row over the held-out region (:func:`plot_zoom`), where
+    the laws part ways.  The figure is at most the page's width (:func:`page_width`), so that it
+    is shown at its own size; panels are at least 2 inches tall.
     """
     curves = list(curves)
     if len(laws) != len(curves):
@@ -56,15 +60,28 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
         raise ValueError(f"every row of laws must have the same titles, {titles}.")
     if row_labels is not None and len(row_labels) != len(curves):
         raise ValueError(f"got {len(row_labels)} row labels for {len(curves)} curves.")
-    nrows, ncols = len(curves), len(titles)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
-                             squeeze=False, sharey="row", sharex=sharex, layout=layout)
+    nrows, ncols = len(curves), len(titles) + (1 if zoom else 0)
+    width = min(panel_size[0] * ncols, page_width())
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, max(panel_size[1], panel_height() + 0.2) * nrows + 0.8),
+                             squeeze=False, sharey="none" if zoom else "row", sharex=sharex, layout=layout)
     for i, (curve, row) in enumerate(zip(curves, laws)):
+        if zoom:
+            for j in range(1, len(titles)):
+                axes[i, j].sharey(axes[i, 0])
+                axes[i, j].tick_params(labelleft=False)
+            plot_zoom(curve, row, axes[i, -1], factor=factor, title="held-out region" if i == 0 else "",
+                      legend=False)
+            axes[i, -1].tick_params(labelsize=fontsize)
+            axes[i, -1].set_xlabel("")
+            axes[i, -1].set_ylabel("")
+            if i == 0:
+                axes[i, -1].title.set_fontsize("small")
         win = set(winners[i]) if winners is not None else set()
         for j, (name, law) in enumerate(row.items()):
             ax = axes[i, j]
             plot_fit(curve, law, ax, label=name, show_rmse=False, factor=factor, title=False,
-                     legend=False, markersize=markersize, counts=False)
+                     legend=False, markersize=markersize, counts=False,
+                     color=law_color(name, law_color(law)) if zoom else None)
             best = name in win
             ax.text(0.97, 0.95, f"RMSE {sci(law_rmse(curve, law))}", transform=ax.transAxes,
                     ha="right", va="top", fontsize=fontsize, fontweight="bold" if best else "normal",
@@ -85,6 +102,11 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
     handles, labels = axes[0, 0].get_legend_handles_labels()
     names = {"fitted": "fitted points", "held out": "held-out points"}
     labels = [names.get(lab, "fitted law" if lab == titles[0] else lab) for lab in labels]
+    if zoom:  # each law has its colour: name them in the legend instead of "fitted law"
+        keep = [k for k, lab in enumerate(labels) if lab != "fitted law"]
+        handles, labels = [handles[k] for k in keep], [labels[k] for k in keep]
+        handles += [plt.Line2D([], [], color=law_color(t), lw=2) for t in titles]
+        labels += list(titles)
     handles.append(plt.Rectangle((0, 0), 1, 1, fc=COLORS["held_out"], ec="0.3"))
     labels.append("best RMSE in the row")
     if layout is None:
@@ -93,9 +115,9 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
         fig.subplots_adjust(left=0.75 / width, right=1.0 - 0.1 / width, bottom=0.55 / height, top=top,
                             wspace=0.08 if sharex else 0.15, hspace=0.12 if sharex else 0.35)
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0 - (0.3 if suptitle else 0.0) / height),
-                   ncol=len(labels), fontsize="small", frameon=False, markerscale=2.5)
+                   ncol=min(len(labels), 4), fontsize="small", frameon=False, markerscale=2.5)
     else:
-        fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize="small",
+        fig.legend(handles, labels, loc="outside upper center", ncol=min(len(labels), 4), fontsize="small",
                    frameon=False, markerscale=2.5)
     fig.supxlabel(X_LABELS.get(curves[0].domain, "x"), fontsize=fontsize)
     if suptitle:
@@ -117,7 +139,8 @@ def plot_exponents_by_shots(ours, paper=None, *, laws: Sequence[str] = ("M2", "M
     joined by a thin dotted line.
     """
     fig, axes = plt.subplots(len(laws), len(families), squeeze=False, sharex=True, sharey=True,
-                             figsize=(panel_size[0] * len(families), panel_size[1] * len(laws)),
+                             figsize=(min(panel_size[0] * len(families), page_width()),
+                                      max(panel_size[1], 2.2) * len(laws)),
                              layout="constrained")
     for i, law in enumerate(laws):
         for j, fam in enumerate(families):
@@ -143,12 +166,12 @@ def plot_exponents_by_shots(ours, paper=None, *, laws: Sequence[str] = ("M2", "M
             ax.set_xlim(2, 28)
             if ylim is not None:
                 ax.set_ylim(*ylim)
-            ax.tick_params(labelsize="x-small")
+            ax.tick_params(labelsize="small")
             if j == 0:
                 ax.set_ylabel("exponent c", fontsize="small")
             if i == len(laws) - 1:
                 ax.set_xlabel("shots (ImageNet)", fontsize="small")
-            ax.legend(loc="best", fontsize=6.5, handletextpad=0.3, borderpad=0.3)
+            ax.legend(loc="best", fontsize="small", handletextpad=0.3, borderpad=0.3)
     marks = [plt.Line2D([], [], color="0.3", marker="o", ms=5, lw=1.5, label=ours_label)]
     if paper is not None:
         marks.append(plt.Line2D([], [], color="0.3", marker="o", mfc="none", ms=9, mew=1.4, ls="none",
@@ -174,7 +197,8 @@ def plot_excess_risk_by_family(points, lines, *, families: Sequence[str] = ("BiT
     fams = [f for f in families if f in set(points["family"])]
     if not fams:
         raise ValueError(f"no points for families {list(families)}.")
-    fig, axes = plt.subplots(1, len(fams), squeeze=False, figsize=(panel_size[0] * len(fams), panel_size[1]),
+    fig, axes = plt.subplots(1, len(fams), squeeze=False, figsize=(min(panel_size[0] * len(fams), page_width()),
+                                                                  max(panel_size[1], 2.6)),
                              layout="constrained")
     for ax, fam in zip(axes[0], fams):
         for size in ("small", "large"):
@@ -203,9 +227,9 @@ def plot_excess_risk_by_family(points, lines, *, families: Sequence[str] = ("BiT
         ax.set_ylim(lo / 2, hi * 1.5)
         ax.set_title(fam, fontsize="small")
         ax.set_xlabel(X_LABELS["IC"], fontsize="small")
-        ax.tick_params(labelsize="x-small")
-        ax.legend(loc="lower left", fontsize="x-small", title=f"{law_name} power law",
-                  title_fontsize="x-small")
+        ax.tick_params(labelsize="small")
+        ax.legend(loc="lower left", fontsize="small", title=f"{law_name} power law",
+                  title_fontsize="small")
         finish_log_axes(ax)
     axes[0, 0].set_ylabel(r"excess error $\varepsilon_x - \hat\varepsilon_\infty$", fontsize="small")
     return fig

@@ -22,7 +22,7 @@ from ..benchmark.catalogue import PAPER_LAWS
 from ..report import plotting
 from ..report.plotting import (COLORS, EXTRAPOLATION_FACTOR, LAW_COLORS, X_LABELS, Y_LABELS, extrapolation_grid,
                                figure_legend, finish_log_axes, hide_inner_labels, law_rmse, log_axis, new_ax,
-                               panel_grid, plot_curve, plot_fit)
+                               page_width, panel_grid, panel_height, plot_curve, plot_fit)
 from ..report.tables import DENSE_STYLES, STATUS_STYLE, compact
 from . import lang as xl
 
@@ -42,7 +42,7 @@ def plot_domain_bars(bars, reference: str = "paper (Figure 1)", ax=None, *,
     ax = plotting.plot_win_fractions(bars, ax=ax, reference=reference, ylabel=ylabel, title=title)
     ax.set_ylim(0, 1.12)
     ax.set_yticks(np.linspace(0, 1, 6))
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(bars.index), fontsize="x-small",
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(bars.index), 3), fontsize="small",
               frameon=False)
     return ax
 
@@ -50,7 +50,7 @@ def plot_domain_bars(bars, reference: str = "paper (Figure 1)", ax=None, *,
 def plot_exponent_panels(x, series: Mapping[str, Mapping[str, Sequence[float]]], *,
                          laws: Sequence[str] = ("M1", "M2", "M3", "M4"), ncols: int = 2,
                          xlabel: str = "model size (parameters)", ylabel: str = "exponent c",
-                         panel_size: tuple[float, float] = (3.6, 2.6)):
+                         panel_size: tuple[float, float] = (3.6, 2.9)):
     """The fitted exponent against a model property, one panel per law in a grid of ``ncols``
     columns (the paper's Figure 9 has one row; two columns keep each panel legible on a page).
 
@@ -61,7 +61,8 @@ def plot_exponent_panels(x, series: Mapping[str, Mapping[str, Sequence[float]]],
     x = np.asarray(x, dtype=float)
     laws = list(laws)
     nrows = int(np.ceil(len(laws) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(panel_size[0] * ncols, page_width()),
+                                                    max(panel_size[1], 2.4) * nrows),
                              squeeze=False, layout="constrained")
     palette = sns.color_palette("colorblind")
     markers = ["o", "s", "^", "D", "v"]
@@ -79,7 +80,7 @@ def plot_exponent_panels(x, series: Mapping[str, Mapping[str, Sequence[float]]],
                 k += 1
         ax.set_xscale("log")
         ax.set_title(law)
-        ax.tick_params(labelsize="x-small")
+        ax.tick_params(labelsize="small")
     for ax in axes.flat[len(laws):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
@@ -92,9 +93,9 @@ def plot_exponent_panels(x, series: Mapping[str, Mapping[str, Sequence[float]]],
     return fig
 
 
-# Overlays draw fitted points in grey, so M3 (grey in LAW_COLORS) gets a distinct colour there, and
-# each law a line style and width that keep coinciding laws visible (M1 wide below, M4 thin on top).
-_OVERLAY_COLORS = {**LAW_COLORS, "M3": "black"}
+# Overlays give each law its colour of LAW_COLORS (the same in every figure of the book) and a line
+# style and width that keep coinciding laws visible (M1 wide below, M4 thin on top).
+_OVERLAY_COLORS = LAW_COLORS
 _OVERLAY_LINES = {"M1": ("-", 3.4), "M2": ("--", 2.0), "M3": ("-.", 1.8), "M4": ("-", 1.3)}
 
 
@@ -134,7 +135,7 @@ def plot_overlay_grid(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
         if ylim is not None:
             ax.set_ylim(*ylim)
         ax.title.set_fontsize("small")
-        ax.tick_params(labelsize="x-small")
+        ax.tick_params(labelsize="small")
         ax.xaxis.label.set_fontsize("small")
         ax.yaxis.label.set_fontsize("small")
         hide_inner_labels(ax, i, len(curves), ncols_used)
@@ -158,16 +159,17 @@ def plot_law_matrix(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
         raise ValueError(f"got {len(fits)} sets of fits for {len(curves)} curves; pass one mapping per curve.")
     names = list(fits[0])
     nrows, ncols = len(curves), len(names)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(panel_size[0] * ncols, page_width()),
+                                                    max(panel_size[1], panel_height()) * nrows + 0.6),
                              sharey="row", squeeze=False, layout="constrained")
     for i, (curve, laws) in enumerate(zip(curves, fits)):
         for j, name in enumerate(names):
             ax, law = axes[i, j], laws[name]
             plot_fit(curve, law, ax, label=f"RMSE {law_rmse(curve, law):.1e}", factor=factor,
                      title=name if i == 0 else None, legend=False, markersize=markersize)
-            ax.legend(handles=ax.get_lines()[-1:], loc="upper right", fontsize="x-small",
+            ax.legend(handles=ax.get_lines()[-1:], loc="upper right", fontsize="small",
                       handlelength=1.0, borderpad=0.3)
-            ax.tick_params(labelsize="x-small")
+            ax.tick_params(labelsize="small")
             ax.set_ylabel(((row_labels[i] if row_labels is not None else curve.model) if j == 0 else ""),
                           fontsize="small")
             ax.set_xlabel(X_LABELS.get(curve.domain, "x") if i == nrows - 1 else "", fontsize="small")
@@ -206,7 +208,7 @@ def plot_exponents(x, series: Mapping[str, Mapping[str, Sequence[float]]], *,
             log_axis(ax, "x")
         ax.set_title(law)
         ax.set_xlabel(xlabel, fontsize="small")
-        ax.tick_params(labelsize="x-small")
+        ax.tick_params(labelsize="small")
     axes[0].set_ylabel(ylabel)
     figure_legend(fig, axes[0], ncol=len(series))
     return fig
@@ -224,15 +226,14 @@ def plot_trend_residuals(curves: Sequence, trends: Sequence[Callable], *, ncols:
     curves = list(curves)
     if len(trends) != len(curves) or not curves:
         raise ValueError(f"got {len(trends)} trends for {len(curves)} curves; pass one per curve.")
-    ncols = max(1, min(ncols, len(curves)))
-    nrows = int(np.ceil(len(curves) / ncols))
-    fig = plt.figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
+    nrows, ncols, figsize = plotting.page_grid_size(len(curves), ncols, (panel_size[0], max(panel_size[1], 1.5 * panel_height() + 0.9)))
+    fig = plt.figure(figsize=figsize, layout="constrained")
     outer = fig.add_gridspec(nrows, ncols)
     scale = 100.0 if percent else 1.0
     top_axes = []
     for i, (curve, trend) in enumerate(zip(curves, trends)):
         inner = outer[i // ncols, i % ncols].subgridspec(2, 1, height_ratios=(2, 1), hspace=0.05)
-        ax, ax_res = fig.add_subplot(inner[0]), fig.add_subplot(inner[1])
+        ax, ax_res = fig.add_subplot(inner[0]), fig.add_subplot(inner[1], label="strip")
         ax_res.sharex(ax)
         plot_curve(curve, ax, markersize=markersize, legend=False, counts=False,
                    title=titles[i] if titles is not None else curve.label, xlabel="", ylabel="")
@@ -245,8 +246,8 @@ def plot_trend_residuals(curves: Sequence, trends: Sequence[Callable], *, ncols:
         fit = np.asarray(curve.is_fit)
         ax_res.scatter(curve.x[fit], r[fit], s=markersize, color=COLORS["fit"], linewidths=0, zorder=3)
         ax_res.scatter(curve.x[~fit], r[~fit], s=markersize, color=COLORS["held_out"], linewidths=0, zorder=3)
-        ax.tick_params(labelbottom=False, labelsize="x-small")
-        ax_res.tick_params(labelsize="x-small")
+        ax.tick_params(labelbottom=False, labelsize="small")
+        ax_res.tick_params(labelsize="small")
         ax.title.set_fontsize("small")
         if i % ncols == 0:
             ax.set_ylabel(Y_LABELS.get(curve.domain, "loss"), fontsize="small")

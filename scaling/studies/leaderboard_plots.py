@@ -37,7 +37,8 @@ def plot_rule_wins(rankings: pd.DataFrame, reference: pd.DataFrame | None = None
     laws = list(dict.fromkeys(rankings["law"]))
     variants = list(dict.fromkeys(rankings["variant"]))
     nrows = int(np.ceil(len(domains) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(panel_size[0] * ncols, plotting.page_width()),
+                                                    max(panel_size[1], 2.4) * nrows),
                              sharey=True, squeeze=False)
     for ax, domain in zip(axes.flat, domains):
         part = rankings[rankings["domain"] == domain]
@@ -61,7 +62,7 @@ def plot_rule_wins(rankings: pd.DataFrame, reference: pd.DataFrame | None = None
     return fig
 
 
-def plot_pairwise_heatmaps(matrices: Mapping[str, pd.DataFrame], *, ncols: int = 3,
+def plot_pairwise_heatmaps(matrices: Mapping[str, pd.DataFrame], *, ncols: int = 2,
                            panel_size: tuple[float, float] = (3.9, 3.3), fmt: str = ".2f",
                            cbar_label: str = "P(row beats column)"):
     """Heatmaps of law x law matrices (one panel per title), 0.5 in white, diagonal blank.
@@ -74,18 +75,19 @@ def plot_pairwise_heatmaps(matrices: Mapping[str, pd.DataFrame], *, ncols: int =
     n = len(matrices)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(min(panel_size[0] * ncols, plotting.page_width()),
+                                                    max(panel_size[1], 3.0) * nrows),
                              squeeze=False)
     cmap = sns.diverging_palette(20, 240, as_cmap=True)
     for k, (ax, (title, matrix)) in enumerate(zip(axes.flat, matrices.items())):
         sns.heatmap(matrix.astype(float), ax=ax, vmin=0, vmax=1, center=0.5, cmap=cmap, annot=True, fmt=fmt,
-                    annot_kws={"fontsize": 7}, square=True, cbar=k == n - 1,
+                    annot_kws={"fontsize": "small"}, square=True, cbar=k == n - 1,
                     cbar_kws={"label": cbar_label, "shrink": 0.8}, linewidths=0.5, linecolor="white")
         ax.grid(False)
         ax.set_title(title)
         ax.set_xlabel("B (column)" if k // ncols == nrows - 1 else "")
         ax.set_ylabel("A (row)" if k % ncols == 0 else "")
-        ax.tick_params(labelsize="x-small")
+        ax.tick_params(labelsize="small")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     fig.tight_layout()
@@ -108,10 +110,8 @@ def plot_difference_intervals(tables: Mapping[str, pd.DataFrame], law: str, *,
         raise ValueError(f"law {law!r} is not in the tables; they hold {sorted(set(first['law_a']))}.")
     domains = list(domains) if domains is not None else list(dict.fromkeys(first["domain"]))
     opponents = [b for b in dict.fromkeys(first["law_a"]) if b != law]  # the laws in the order given
-    ncols = min(ncols, len(domains))
-    nrows = int(np.ceil(len(domains) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
-                             sharey=True, squeeze=False)
+    nrows, ncols, figsize = plotting.page_grid_size(len(domains), ncols, panel_size)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, sharey=True, squeeze=False)
     palette = sns.color_palette("colorblind", len(tables))
     offsets = np.linspace(-0.25, 0.25, len(tables)) if len(tables) > 1 else [0.0]
     y = np.arange(len(opponents))
@@ -125,7 +125,7 @@ def plot_difference_intervals(tables: Mapping[str, pd.DataFrame], law: str, *,
         ax.axvline(0, color="0.3", ls="--", lw=0.8)
         ax.set_title(domain if domain != POOLED else "all curves")
         ax.set_xlabel(f"RMSE({law}) − RMSE(B)", fontsize="small")
-        ax.tick_params(labelsize="x-small")
+        ax.tick_params(labelsize="small")
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.set_yticks(y, opponents)
     axes.flat[0].invert_yaxis()  # shared y: the first opponent on top in every panel
@@ -152,7 +152,10 @@ def plot_fit_contrast(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
     curves = list(curves)
     if len(fits) != len(curves):
         raise ValueError(f"got {len(fits)} sets of fits for {len(curves)} curves; pass one mapping per curve.")
-    fig, axes = plt.subplots(1, len(curves), figsize=(panel_size[0] * len(curves), panel_size[1]), squeeze=False)
+    nrows, ncols, figsize = plotting.page_grid_size(len(curves), len(curves), panel_size)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
+    for ax in axes.flat[len(curves):]:
+        ax.set_visible(False)
     for i, (ax, curve, laws) in enumerate(zip(axes.flat, curves, fits)):
         plotting.plot_curve(curve, ax, legend=False, counts=False,
                             title=titles[i] if titles is not None else curve.label)
@@ -165,7 +168,7 @@ def plot_fit_contrast(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
                     ls="--" if name in drawn else "-")
             drawn.add(name)
         ax.axvspan(np.max(curve.x), x.max(), color="0.93", zorder=0, lw=0)
-        ax.legend(fontsize="x-small", loc="best")
+        ax.legend(fontsize="small", loc="best")
         ax.title.set_fontsize("small")
     fig.tight_layout()
     return fig
