@@ -683,6 +683,20 @@ def _usage() -> str:
 def main(argv=None) -> int:
     """``python -m scaling COMMAND [options]``: run the command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    done = []  # the command's exit code, once it has one
+    try:
+        done.append(_dispatch(argv))
+        sys.stdout.flush()  # here, not at exit: a reader that stopped early is seen below
+    except BrokenPipeError:  # ``| head``: the reader has what it wanted; end quietly
+        _stdout_to_devnull()
+        return done[0] if done else 1
+    except KeyboardInterrupt:
+        print(f"{PROG}{' ' + argv[0] if argv[:1] and argv[0] in COMMANDS else ''}: interrupted", file=sys.stderr)
+        return 130
+    return done[0]
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv[:1] in (["-h"], ["--help"]):
         print(_usage())
         return 0
@@ -695,14 +709,4 @@ def main(argv=None) -> int:
         print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 2
     module, func, _ = COMMANDS[argv[0]]
-    code = 1  # stays so if stdout closes while the command runs
-    try:
-        code = getattr(importlib.import_module(module), func)(argv[1:])
-        sys.stdout.flush()  # here, not at exit: a reader that stopped early is seen below
-    except BrokenPipeError:  # ``| head``: the reader has what it wanted; end quietly
-        _stdout_to_devnull()
-        return code
-    except KeyboardInterrupt:
-        print(f"{PROG} {argv[0]}: interrupted", file=sys.stderr)
-        return 130
-    return code
+    return getattr(importlib.import_module(module), func)(argv[1:])

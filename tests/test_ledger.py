@@ -492,6 +492,11 @@ def test_cli_no_compute_and_errors(tmp_path, monkeypatch, capsys):
         cli.ledger(["--out", str(out), "--only", "Table 9"])
     with pytest.raises(SystemExit):
         cli.ledger([])                     # --out is required
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        cli.ledger(["--out", str(out), "--only", "Table 9"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.splitlines()) == 1 and "unknown --only source" in err, err
 
 
 def test_cli_rejects_bad_producer_output(tmp_path, monkeypatch):
