@@ -92,7 +92,7 @@ def plot_excess_risk_fits(mean, fits, cutoff, ax=None, *, delta: float, x_max: f
         ax.legend([handles[i] for i in keep], [labels[i] for i in keep], loc="lower left",
                   fontsize="small")
     elif legend:
-        ax.legend(loc="lower left", fontsize="x-small")
+        ax.legend(loc="lower left", fontsize="small")
     return ax
 
 
@@ -227,7 +227,7 @@ def plot_fixed_exponent_fits(curve, sweep, cs: Sequence[float], ax=None, *,
     if title:
         ax.set_title(title)
     if legend:
-        ax.legend(loc="upper right", fontsize="x-small", ncol=2)
+        ax.legend(loc="upper right", fontsize="small", ncol=2)
     _decimal_log_ticks(ax)
     return ax
 
@@ -268,7 +268,7 @@ def plot_rmse_against_exponent(sweep, ax=None, *, minima=None, marker_c: float |
     ax.set_xlabel("fixed exponent c")
     ax.set_ylabel("RMSE of log error (Eq. 6)")
     if legend:
-        ax.legend(loc="upper center", fontsize="x-small")
+        ax.legend(loc="upper center", fontsize="small")
     return ax
 
 

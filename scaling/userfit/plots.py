@@ -79,8 +79,11 @@ def plot_user_fit_panels(results, x, loss, *, panel_size=(4.0, 3.8)):
     if not results:
         raise ValueError("nothing to plot: results is empty; pass {k: fit_user_curve(x[:k], loss[:k], ...)}.")
     x, loss = np.asarray(x, float), np.asarray(loss, float)
-    fig, axes = plt.subplots(1, len(results), figsize=(panel_size[0] * len(results), panel_size[1]),
-                             sharey=True, layout="constrained", squeeze=False)
+    # at most the page's width, so that the figure is shown at its own size (readable text)
+    nrows, ncols, figsize = plotting.page_grid_size(len(results), len(results), panel_size)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, sharey=True, layout="constrained", squeeze=False)
+    for ax in axes.flat[len(results):]:
+        ax.set_visible(False)
     for i, (ax, (k, res)) in enumerate(zip(axes.flat, results.items())):
         plot_user_fit(res, ax=ax, title=f"first {k} points")
         ax.scatter(x[k:], loss[k:], marker="x", color=plotting.COLORS["held_out"], zorder=4)
