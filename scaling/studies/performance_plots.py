@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..laws.paper import LAWS
-from ..report.plotting import LAW_COLORS
+from ..report.plotting import LAW_COLORS, page_width
 from .performance import METHODS, TIMING_KEY, WALK_LAWS, check_timings, compare_methods, format_ratio
 
 __all__ = ["METHOD_STYLE", "plot_time_vs_rounds", "plot_time_vs_points", "plot_fit_times"]
@@ -95,7 +95,9 @@ def plot_time_vs_points(growth: pd.DataFrame, predictions: pd.DataFrame | None =
     panels = [p for p in panels if growth["method"].isin(p[0]).any()]
     n_panels = len(panels) + (predictions is not None)
     if axes is None:
-        fig, axes = plt.subplots(1, n_panels, figsize=(2.9 * n_panels, 3.6), sharex=True)
+        # at most the page's width: shown at its own size, so panels and text stay readable
+        fig, axes = plt.subplots(1, n_panels, figsize=(min(2.9 * n_panels, page_width()), 3.9),
+                                 sharex=True)
     axes = np.atleast_1d(axes)
     fig = axes[0].figure
     colors = _law_colors()
