@@ -1,7 +1,7 @@
 """The reproduction ledger: every number the paper reports, next to ours, with a status.
 
-The paper's numbers are *reference data*: they live in ``data/paper_reference.csv`` at the root of
-the repository (one row per printed number, transcribed from the team's paper digest) and are
+The paper's numbers are *reference data*: they ship with the package as
+``scaling/ledger/reference/paper_reference.csv`` (package data, read with :mod:`importlib.resources`; one row per printed number, transcribed from the team's paper digest) and are
 never computed. Our numbers come from *producers*: small functions, registered per paper source
 (``"Table 2"``, ``"Figure 6"``, ...), that each return a frame with columns ``item, ours`` and
 optionally ``ours_error``. :func:`compare` lines the two up and assigns a status by a fixed rule.
@@ -107,6 +107,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,7 @@ import pandas as pd
 from .._progress import Progress
 from ..benchmark.catalogue import PAPER_LAWS
 from ..evaluate import FIGURE1_TIE_RULE
+from . import reference as _reference_package
 
 __all__ = [
     "BENCHMARK_SOURCES", "FIGURE1_RULES",
@@ -122,6 +124,7 @@ __all__ = [
     "ESTIMATORS",
     "FIGURE1_TIE_RULE",
     "GOOD_STATUSES",
+    "REFERENCE_FILE",
     "REFERENCE_PATH",
     "STATUSES",
     "assign_causes",
@@ -144,7 +147,10 @@ __all__ = [
     "table3_from_results",
 ]
 
-REFERENCE_PATH = Path(__file__).resolve().parents[2] / "data" / "paper_reference.csv"
+#: The file name of the paper's numbers inside :mod:`scaling.ledger.reference` (package data).
+REFERENCE_FILE = "paper_reference.csv"
+#: Where the paper's numbers are read from: package data, so a wheel install has them too.
+REFERENCE_PATH = Path(str(resources.files(_reference_package).joinpath(REFERENCE_FILE)))
 
 #: The four statuses, in the order used by summaries.
 STATUSES = ("reproduced", "within-error", "differs", "not-yet")
@@ -254,7 +260,7 @@ def _validate_reference(ref: pd.DataFrame, where: str) -> pd.DataFrame:
 
 
 def load_reference(path: str | Path | None = None) -> pd.DataFrame:
-    """Read the paper's numbers (``data/paper_reference.csv`` of the repository).
+    """Read the paper's numbers (``paper_reference.csv``, package data of :mod:`scaling.ledger.reference`).
 
     Text columns stay strings (so LM model names such as ``1.68e+07`` are not turned into floats);
     ``paper``, ``paper_error`` and ``precision`` are floats (NaN where empty); ``bold`` is a
@@ -263,9 +269,8 @@ def load_reference(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else REFERENCE_PATH
     if not path.is_file():
         raise FileNotFoundError(
-            f"paper reference table not found at {path}. It ships in the repository as "
-            "data/paper_reference.csv next to the scaling/ package; use a source checkout "
-            "(pip install -e .) or pass path= explicitly."
+            f"paper reference table not found at {path}. It ships as package data "
+            "(scaling/ledger/reference/paper_reference.csv); reinstall the package or pass path= explicitly."
         )
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     missing = [c for c in REFERENCE_COLUMNS if c not in raw.columns]

@@ -101,7 +101,7 @@ Scoring
 -------
 :func:`search_se` evaluates every candidate on the 60 cells of the paper that print a "±"
 (Table 2 LM 5 models x 4 laws, Table 3 BIG-Bench 10 tasks x 4 laws; rows ``quantity == "se"`` of
-``data/paper_reference.csv``). A cell is *reproduced* exactly when the formula's value rounds to
+``scaling/ledger/reference/paper_reference.csv``). A cell is *reproduced* exactly when the formula's value rounds to
 the printed "±": ``|value - paper| <= unit / 2`` (plus a 1e-9 relative float tolerance), ``unit``
 being the printed rounding unit (column ``precision``), the rule of :mod:`scaling.ledger.core`. It also
 reports the median ratio paper / formula, how consistent that ratio is across cells, the most

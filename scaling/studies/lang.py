@@ -52,7 +52,7 @@ vocabulary of :mod:`scaling.ledger.core`) or says that none does.
 
 Paper values
 ------------
-The paper's numbers come from :mod:`scaling.ledger.core` (``data/paper_reference.csv``); statuses come
+The paper's numbers come from :mod:`scaling.ledger.core` (``scaling/ledger/reference/paper_reference.csv``); statuses come
 from :func:`scaling.ledger.compare`, never from this module.
 """
 

@@ -71,7 +71,7 @@ summary of the book both open with the scorecard, and each chapter runs in its o
 :func:`run_ledger` stores its result in ``<cache>/ledger/ledger-<key>.pkl`` (``<cache>`` is
 :func:`scaling.benchmark.cache_dir`, ``~/.cache/scaling`` by default). The key is a sha256 of every
 source file of the package (the benchmark's pinned sha256 sums live in :mod:`scaling.benchmark.data`, so
-they are part of it), ``data/paper_reference.csv`` and the versions of Python, NumPy, SciPy,
+they are part of it), ``paper_reference.csv`` and the versions of Python, NumPy, SciPy,
 pandas and numba. Any change to the code, the paper's numbers or those libraries gives another
 key, so a stored result is never stale; it is only ever a result the current code computes.
 ``SCALING_LEDGER_CACHE=0`` (or ``cache=False``) recomputes without reading or writing the cache.
@@ -561,7 +561,7 @@ class LedgerRun:
 
 def source_key() -> str:
     """The sha256 of what the ledger depends on: every file of the ``scaling`` package (sources and
-    shipped data), the paper's numbers (``data/paper_reference.csv``) and the versions of Python and
+    shipped data), the paper's numbers (``paper_reference.csv``, package data) and the versions of Python and
     the numerical libraries."""
     import numba
     import scipy
@@ -570,7 +570,7 @@ def source_key() -> str:
     package = Path(__file__).resolve().parents[1]
     files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
                    and p.suffix in (".py", ".csv", ".md", ".txt", ".json"))
-    named = [(str(p.relative_to(package.parent)), p) for p in files] + [("data/paper_reference.csv", REFERENCE_PATH)]
+    named = [(str(p.relative_to(package.parent)), p) for p in files] + [("paper_reference.csv", REFERENCE_PATH)]
     for name, path in named:
         h.update(name.encode())
         h.update(b"\0")
