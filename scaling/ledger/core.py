@@ -124,7 +124,6 @@ __all__ = [
     "ESTIMATORS",
     "FIGURE1_TIE_RULE",
     "GOOD_STATUSES",
-    "REFERENCE_FILE",
     "REFERENCE_PATH",
     "STATUSES",
     "assign_causes",
