@@ -84,7 +84,7 @@ BASE_URL = (
     "https://raw.githubusercontent.com/google-research/google-research/"
     f"{UPSTREAM_COMMIT}/revisiting_neural_scaling_laws/data/"
 )
-# The registry: sha256 of the files at UPSTREAM_COMMIT (copied from the team's SHA256SUMS).
+# The registry: sha256 of the files at UPSTREAM_COMMIT (the published bytes).
 SHA256 = {
     "benchmark.vision.csv": "23b00692d71e58aa5a2a941e831d57688e0977fdcf5f5125ff7b64283b5d9e83",
     "benchmark.lang.csv": "63c346db00a66b692e1ea9a0f71a2f2b267e55f74be5b863a92e199dffbf0983",

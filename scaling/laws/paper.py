@@ -355,7 +355,8 @@ def _estimator_repr(law) -> str:
 
 
 #: How M1-M4 are fitted: ``"sound"`` on log loss (:mod:`scaling.laws.sound`, the default), ``"eq4"`` the
-#: paper's stated loss (Eq. 4/5) minimised.  The released code's method is :mod:`scaling.laws.released`.
+#: global minimum of the paper's stated loss, Equation 4/5.  The released code's method is
+#: :mod:`scaling.laws.released`.
 FIT_ESTIMATORS = ("sound", "eq4")
 
 
@@ -550,7 +551,7 @@ class M2(ScalingLaw):
 
 # ---------------------------------------------------------------------------
 class M3(ScalingLaw):
-    """Bansal et al.'s form, ``loss = beta (1/x + gamma)^(-c)``, fitted with Eq. 5.
+    """Bansal et al.'s form, ``loss = beta (1/x + gamma)^(-c)``, fitted by the paper's Equation 5.
 
     ``gamma`` is searched over a wide log-spaced band (plus the boundary
     ``gamma = 0``, where M3 is M1) and polished; the released code instead
@@ -937,7 +938,7 @@ def resolve_law_name(name: str) -> str:
     except KeyError:
         raise ValueError(f"unknown law {name!r}; choose one of {list(LAWS)}.") from None
 
-#: How the released notebook configures M4 in each domain (digest section 2); M1-M3 use defaults.
+#: How the released notebook configures M4 in each domain (eps0 and its bounds); M1-M3 use defaults.
 #: IC and BB cap eps0 at up_bound + ERR_MARGIN = 1.001; NMT and LM leave it unbounded.
 DOMAIN_M4_SETTINGS = {
     "IC": dict(eps0=1.0, learn_eps0=True, eps0_max=1.001),
@@ -948,7 +949,7 @@ DOMAIN_M4_SETTINGS = {
 
 
 #: The names :func:`law_for_domain` accepts for ``estimator``, and the law arguments each sets
-#: (M1 and M3 have a single Eq. 4/5 minimum, so "local" is "global" for them).
+#: (M1 and M3 have a single minimum of Equation 4/5, so "local" is "global" for them).
 DOMAIN_ESTIMATORS = {
     "sound": {"estimator": "sound"},
     "global": {"estimator": "eq4", "search": "global"},

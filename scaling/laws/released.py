@@ -5,8 +5,8 @@ paper states (Eq. 4/5). That code starts every fit at a fixed point, walks ``eps
 with tiny gradient steps and then damped Newton steps, and stops where the walk stops. This module
 computes the same end point, quirks included, so that the book's reproduction chapters and the
 ledger can use *the paper's method* on the benchmark and on curves the authors never fitted.
-It was written from the step-by-step description of the released implementation
-(``released-algorithm.md`` in the team's shared folder), not from the released source, and is checked
+It was written from a step-by-step description of the released implementation, not from the
+released source, and is checked
 fit for fit against what the released code returns on the 92 benchmark curves
 (:func:`scaling.ledger.reference.load_released_outputs`).
 

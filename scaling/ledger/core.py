@@ -1,7 +1,7 @@
 """The reproduction ledger: every number the paper reports, next to ours, with a status.
 
 The paper's numbers are *reference data*: they ship with the package as
-``scaling/ledger/reference/paper_reference.csv`` (package data, read with :mod:`importlib.resources`; one row per printed number, transcribed from the team's paper digest) and are
+``scaling/ledger/reference/paper_reference.csv`` (package data, read with :mod:`importlib.resources`; one row per printed number, transcribed from the paper) and are
 never computed. Our numbers come from *producers*: small functions, registered per paper source
 (``"Table 2"``, ``"Figure 6"``, ...), that each return a frame with columns ``item, ours`` and
 optionally ``ours_error``. :func:`compare` lines the two up and assigns a status by a fixed rule.
@@ -210,7 +210,7 @@ def _decimals(number: str) -> int:
 
 
 def parse_printed(text: str) -> tuple[float, float, float]:
-    """Parse a number the way the paper (or the digest) prints it.
+    """Parse a number the way the paper prints it.
 
     Returns ``(value, error, unit)``: the value, the ± part (NaN when none is printed), and the
     rounding unit of the printed value (``10**(exponent - decimals of the mantissa)``).

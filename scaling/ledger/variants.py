@@ -1,9 +1,8 @@
 """The protocol choices the paper leaves open, each fitted with the released algorithm, item by item.
 
 The paper's text and the authors' released notebook disagree on a few choices, and the paper is
-silent on others (``paper-digest.md``, sections 2 and 8). Each :class:`Variant` below changes one
-of them (or a named combination) against the baseline ``"released"``, which is the released
-notebook exactly as ``released-algorithm.md`` describes it. Every variant is fitted with
+silent on others. Each :class:`Variant` below changes one of them (or a named combination) against
+the baseline ``"released"``, which is the released notebook exactly as the authors ran it. Every variant is fitted with
 :func:`scaling.laws.released.run_released_benchmark` (the emulation of the released code), turned into
 the ledger's items (Tables 2 and 3, the bars of Figure 1, the exponents of Figures 6 and 9) and
 judged by :func:`scaling.ledger.compare`, so no status is set by hand.

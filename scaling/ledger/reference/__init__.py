@@ -22,7 +22,7 @@ __all__ = ["load_released_outputs", "released_seconds", "RELEASED_OUTPUTS_FILE",
            "RELEASED_TOTAL_SECONDS"]
 
 RELEASED_OUTPUTS_FILE = "released_outputs.csv"
-#: sha256 of the shipped copy (the same bytes as the team's ``released_outputs.csv``).
+#: sha256 of the shipped copy of ``released_outputs.csv``.
 RELEASED_OUTPUTS_SHA256 = "3654e61c33518131d87988a5698c071419f1f7457b22a3438e8e1e0f124f85cc"
 _KEYS = ("domain", "task", "model", "law")
 
