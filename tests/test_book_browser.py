@@ -356,6 +356,19 @@ def test_the_book_has_figures(site):
     assert sum(n or 0 for n in made.values()) >= 40, f"the executed notebooks hold too few figures: {made}"
 
 
+def test_downloaded_notebooks_carry_their_outputs(site):
+    """The page's .ipynb download (``_sources/<page>.ipynb``) is the executed notebook, not the
+    committed one without outputs (book/_ext/executed_downloads.py)."""
+    chapters = [p for p in PAGES if (ROOT / f"{p}.ipynb").is_file()]
+    assert chapters, "no chapter notebooks in _toc.yml"
+    for page in chapters:
+        download = site / "_sources" / f"{page}.ipynb"
+        assert download.is_file(), f"{page}: the build has no download copy {download}"
+        cells = json.loads(download.read_text(encoding="utf-8"))["cells"]
+        assert any(cell.get("outputs") for cell in cells if cell.get("cell_type") == "code"), (
+            f"{page}: the downloadable notebook {download.name} has no outputs")
+
+
 def test_some_page_has_math(site):
     """Guard against the math check passing vacuously (for instance if math were never parsed)."""
     pages_with_math = [p for p in PAGES if 'class="math' in (site / f"{p}.html").read_text(encoding="utf-8")]
