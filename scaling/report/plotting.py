@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullLocator
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator, MaxNLocator, NullLocator
 import seaborn as sns
 
 
@@ -226,7 +226,11 @@ def finish_log_axes(ax) -> None:
     for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
         lo, hi = sorted(lim)
         if axis.get_scale() == "log" and lo > 0 and np.log10(hi / lo) < 1.5:
-            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            # with fewer than two 1-2-5 ticks in range matplotlib falls back to crowded linear ones
+            # (their labels overlapped on zoom panels): two evenly spaced ticks instead
+            decades = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+            n_125 = sum(lo <= m * 10.0**k <= hi for k in decades for m in (1, 2, 5))
+            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)) if n_125 >= 2 else MaxNLocator(nbins=2, min_n_ticks=2))
             axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
 
 

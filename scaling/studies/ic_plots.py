@@ -83,7 +83,8 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
                      legend=False, markersize=markersize, counts=False,
                      color=law_color(name, law_color(law)) if zoom else None)
             best = name in win
-            ax.text(0.97, 0.95, f"RMSE {sci(law_rmse(curve, law))}", transform=ax.transAxes,
+            # two lines keep the box inside a narrow panel (one line spilled over the y ticks)
+            ax.text(0.97, 0.95, f"RMSE\n{sci(law_rmse(curve, law))}", transform=ax.transAxes,
                     ha="right", va="top", fontsize=fontsize, fontweight="bold" if best else "normal",
                     bbox=dict(boxstyle="round,pad=0.25", lw=0.8,
                               fc=COLORS["held_out"] if best else "white",
