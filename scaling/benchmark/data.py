@@ -77,14 +77,21 @@ __all__ = [
     "SHA256", "BASE_URL", "UPSTREAM_COMMIT", "DOMAINS", "DATA_DIR_ENV", "CACHE_DIR_ENV",
 ]
 
+#: Name of the environment variable that points at a folder holding both benchmark CSVs
+#: (used when :func:`load_benchmark` gets no ``data_dir``; an empty value counts as unset).
 DATA_DIR_ENV = "SCALING_DATA_DIR"
+#: Name of the environment variable that overrides the download cache folder (see :func:`cache_dir`).
 CACHE_DIR_ENV = "SCALING_CACHE_DIR"
+#: The ``google-research/google-research`` commit the downloads are pinned to, so the files never change.
 UPSTREAM_COMMIT = "9853680c781781bd8d3de20aa61c7373ce059913"
+#: URL of the folder the two CSVs are downloaded from (raw files at :data:`UPSTREAM_COMMIT`);
+#: a file's URL is this prefix followed by its name.
 BASE_URL = (
     "https://raw.githubusercontent.com/google-research/google-research/"
     f"{UPSTREAM_COMMIT}/revisiting_neural_scaling_laws/data/"
 )
-# The registry: sha256 of the files at UPSTREAM_COMMIT (the published bytes).
+#: Expected sha256 (hex digest) of each benchmark file, keyed by file name, as published at
+#: :data:`UPSTREAM_COMMIT`. Every file, local or downloaded, is checked against it.
 SHA256 = {
     "benchmark.vision.csv": "23b00692d71e58aa5a2a941e831d57688e0977fdcf5f5125ff7b64283b5d9e83",
     "benchmark.lang.csv": "63c346db00a66b692e1ea9a0f71a2f2b267e55f74be5b863a92e199dffbf0983",
@@ -137,6 +144,27 @@ class LearningCurve:
 
     ``domain``, ``task`` and ``model`` are spelled as in the CSV; ``task_name`` and ``shots``
     are the readable forms. The arrays are read-only because every caller shares them.
+
+    Attributes
+    ----------
+    domain : str
+        ``"IC"``, ``"NMT"``, ``"LM"`` or ``"BB"`` (free text for :func:`load_benchmark_csv`).
+    task : str
+        Task code as in the CSV, e.g. ``"inet_10"`` or ``"('date', '1-shot')"``.
+    model : str
+        Model name as in the CSV, e.g. ``"BiT/101/3"``, ``"6 Enc, 28 Dec"`` or, for LM, ``"1.68e+07"``.
+    task_name : str
+        Readable task name, e.g. ``"ImageNet"``.
+    shots : int or None
+        Number of shots for IC and BB tasks; None for the other domains.
+    x : numpy.ndarray
+        Seen examples (the CSV's ``Seen Examples``), increasing; float.
+    loss : numpy.ndarray
+        Loss at each ``x``, the CSV's ``Loss`` column as released (positive); float.
+    is_fit : numpy.ndarray
+        Boolean mask, True for the fitting part (``Training == 1``), False for the held-out part.
+    n_duplicates_removed : int
+        Exact duplicate rows of this curve dropped on loading (0 with ``drop_duplicates=False``).
     """
 
     domain: str
@@ -151,6 +179,7 @@ class LearningCurve:
 
     @property
     def key(self) -> tuple[str, str, str]:
+        """``(domain, task, model)``, the curve's identity, as :meth:`Benchmark.curve` takes it."""
         return (self.domain, self.task, self.model)
 
     @property
@@ -164,8 +193,8 @@ class LearningCurve:
     loss_fit = property(lambda self: self.loss[self.is_fit], doc="loss of the fitting part.")
     x_test = property(lambda self: self.x[~self.is_fit], doc="x of the held-out part (Training == 0).")
     loss_test = property(lambda self: self.loss[~self.is_fit], doc="loss of the held-out part.")
-    n_fit = property(lambda self: int(self.is_fit.sum()))
-    n_test = property(lambda self: int((~self.is_fit).sum()))
+    n_fit = property(lambda self: int(self.is_fit.sum()), doc="Number of points in the fitting part.")
+    n_test = property(lambda self: int((~self.is_fit).sum()), doc="Number of points in the held-out part.")
 
     def __len__(self) -> int:
         return len(self.x)
@@ -258,6 +287,10 @@ class Benchmark:
             ) from None
 
     def by_domain(self, domain: str) -> list[LearningCurve]:
+        """The curves of one domain (``"IC"``, ``"NMT"``, ``"LM"`` or ``"BB"``), in curve order.
+
+        Raises ValueError for any other domain.
+        """
         if domain not in DOMAINS:
             raise ValueError(f"unknown domain {domain!r}; use one of {list(DOMAINS)}.")
         return [c for c in self.curves if c.domain == domain]
@@ -269,6 +302,8 @@ class Benchmark:
         return iter(self.curves)
 
     def summary(self) -> str:
+        """One line: the number of curves in total and per domain, of points, of duplicate rows
+        removed, and the folder(s) the files were read from."""
         counts = ", ".join(f"{d} {len(self.by_domain(d))}" for d in DOMAINS)
         return (f"{len(self.curves)} learning curves ({counts}), {len(self.table):,} points, "
                 f"{self.duplicates_removed} exact duplicate rows removed, from {self.source}")
@@ -294,6 +329,7 @@ def curve_list(curves) -> list[LearningCurve]:
 
 # ---------------------------------------------------------------------------------------------
 def sha256(path) -> str:
+    """The sha256 of a file's bytes, as a 64-character lowercase hex string (compare with :data:`SHA256`)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -551,8 +587,21 @@ def load_benchmark(data_dir=None, drop_duplicates: bool = True) -> Benchmark:
     drop_duplicates : keep one copy of exact duplicate rows (687 on the released files, all LM).
         ``False`` keeps them, as the released notebook's evaluation does (smaller LM SEs).
 
-    Raises FileNotFoundError (folder or file missing), ChecksumError (wrong sha256),
-    DownloadError (download failed, e.g. offline) or BenchmarkFormatError (bad content).
+    Returns
+    -------
+    Benchmark
+        The curves, in the order described in the module docstring.
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder or one of the files is missing.
+    ChecksumError
+        A file's sha256 differs from :data:`SHA256`.
+    DownloadError
+        A download failed (e.g. offline).
+    BenchmarkFormatError
+        A file's content is malformed.
     """
     paths = benchmark_files(data_dir)
     rows = pd.concat([read_csv(p) for p in paths.values()], ignore_index=True)
