@@ -121,11 +121,17 @@ __all__ = [
     "LM_TABLE2_FIT_X_MAX",
 ]
 
+#: The released code's margin around the fitting losses, in loss units. ``eps_inf`` stays at or
+#: below ``min(y) - ERR_MARGIN``, ``eps0`` at or above ``max(y) + ERR_MARGIN``, and the bounds
+#: ``lo_bound``/``up_bound`` are widened by it.
 ERR_MARGIN = 1e-3
 #: The laws the released code fits: the paper's four.
 LAWS_RELEASED = PAPER_LAWS
 #: The parameters of each, in the package's conventions (c <= 0 for every law, M3 included).
 RELEASED_PARAMS = {name: LAWS[name].param_names for name in LAWS_RELEASED}
+#: The values of the ``walk`` option of M2 and M4. ``"taylor"`` (the default, fast) evaluates each
+#: step's gradient from a Taylor model, ``"literal"`` from every point as the released code does;
+#: both take the same steps.
 WALKS = ("taylor", "literal")
 #: The released code's optimiser settings.
 DEFAULTS = dict(
@@ -162,6 +168,7 @@ ALPHA_ZERO = 1e-5
 #: The Newton step of M4 moves a coordinate only where its second derivative exceeds this.
 NEWTON_GUARD = 1e-5
 PREDICT_GRID = 10_000
+#: The definitions of the standard error that :func:`standard_error` accepts as ``method``.
 SE_METHODS = ("released", "ddof1", "delta", "bootstrap")
 _N_PARAMS = {"M1": 2, "M2": 3, "M3": 3, "M4": 3}
 
@@ -371,7 +378,7 @@ def fit_released(law: str, x, y, domain: str | None = None, **options) -> dict:
     -------
     dict with ``params`` (package conventions, c <= 0 for every law: M1 beta, c; M2 + eps_inf;
     M3 beta, c, gamma; M4 beta, c, eps_inf, eps0, alpha), ``loss`` (Eq. 4/5 training loss),
-    ``n_iter`` (outer rounds run), ``converged`` (stopped by the |delta beta| rule rather than by
+    ``n_iter`` (outer rounds run), ``converged`` (stopped by the ``|delta beta|`` rule rather than by
     max_iterations) and ``seconds``.
     """
     opts = options_for(law, domain, **options)
