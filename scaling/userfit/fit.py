@@ -116,7 +116,9 @@ __all__ = ["CurveFileError", "UserCurve", "LawFit", "UserFit", "read_curve_csv",
 
 #: Fewest distinct points accepted: with fewer, neither a fit nor its check means anything.
 MIN_POINTS = 5
+#: Default number of bootstrap resamples (``n_boot`` / ``--boot``); 0 skips the bootstrap.
 DEFAULT_BOOT = 200
+#: Default coverage of the bootstrap percentile intervals (``level``), i.e. the 5th to 95th percentiles.
 DEFAULT_LEVEL = 0.9
 #: Default prediction points, as multiples of the largest x in the file.
 DEFAULT_AT_FACTORS = (10.0, 100.0)
@@ -132,6 +134,7 @@ ESTIMATORS = {
     "eq4": "the global minimum of the paper's Eq. 4/5 (ScalingLaw.fit); BNSL and Chinchilla by their own fit",
     "released": "the paper's method, an emulation of the authors' released code (M1-M4 only)",
 }
+#: The estimator used when none is given (``estimator=`` / ``--estimator``); a key of :data:`ESTIMATORS`.
 DEFAULT_ESTIMATOR = "sound"
 #: How the bootstrap refits a law: "warm" from the fit to every point, or "full" (the whole search).
 BOOT_SEARCHES = ("warm", "full")
@@ -402,6 +405,48 @@ class LawFit:
     ``boot_params`` has one row per successful refit; ``boot_pred`` the matching predictions
     at ``at``; ``bound_counts`` how often each constraint was hit by a refit; ``diagnostics``
     the findings of :func:`scaling.diagnostics.diagnose` (main fit, its hold-out and intervals).
+
+    Attributes
+    ----------
+    name : str
+        The law's name, e.g. ``"M4"``.
+    law : ScalingLaw
+        The law fitted to every fitting point (the main fit).
+    at : numpy.ndarray
+        The x values at which the loss is predicted.
+    level : float
+        Coverage of the percentile intervals, in (0, 1).
+    rmse : float or None
+        Extrapolation RMSE of the log loss on the held-out points (Equation 6); None without a hold-out.
+    se : float or None
+        Standard error of ``rmse`` as the released code computes it; None without a hold-out.
+    bounds_hit : list of str
+        The constraints the main fit ended on, e.g. ``"c=0"`` or ``"gamma=0"``; empty when none.
+    n_boot : int
+        Number of bootstrap resamples drawn.
+    n_failed : int
+        Number of refits that failed (left out of the intervals).
+    n_at_bound : int
+        Number of successful refits with at least one parameter on a constraint (kept).
+    bound_counts : dict of str to int
+        For each constraint, the number of successful refits that ended on it.
+    boot_params : pandas.DataFrame
+        One row per successful refit, one column per parameter.
+    boot_pred : numpy.ndarray
+        Predicted loss of each successful refit at each ``at`` value, shape ``(n_ok, len(at))``.
+    failure_reasons : dict of str to int
+        Why refits failed: each reason with its number of refits.
+    diagnostics : list of dict
+        Findings of :func:`scaling.diagnostics.diagnose`, each with at least a ``code`` and a ``message``.
+    estimator : str
+        The estimator used for M1-M4, a key of :data:`ESTIMATORS`.
+    boot_search : str
+        How this law's refits ran: ``"warm"`` (started from the main fit) or ``"full"`` (the whole search).
+    law_factory : callable or None
+        Returns a new, unfitted law set up as the main one; used to rebuild the refits as laws.
+    predictor : callable or None
+        For warm refits, a function of x giving every refit's predictions at once, shape
+        ``(n_ok, len(x))``; None otherwise.
     """
 
     name: str
@@ -468,7 +513,35 @@ class LawFit:
 
 @dataclass
 class UserFit:
-    """The result of :func:`fit_user_curve`: the curve, the split, and one :class:`LawFit` per law."""
+    """The result of :func:`fit_user_curve`: the curve, the split, and one :class:`LawFit` per law.
+
+    Attributes
+    ----------
+    curve : UserCurve
+        The whole curve, sorted by x.
+    n_fit : int
+        Number of fitted points: the ``n_fit`` smallest x; the remaining ones are held out.
+    holdout : float
+        The fraction of points requested for the hold-out, in [0, 1).
+    at : numpy.ndarray
+        The x values at which every law predicts the loss.
+    level : float
+        Coverage of the bootstrap percentile intervals, in (0, 1).
+    n_boot : int
+        Number of bootstrap resamples (the same resamples for every law).
+    seed : int
+        Seed of the random generator that draws the resamples.
+    fits : dict of str to LawFit
+        The fitted laws, by name.
+    skipped : dict of str to str
+        The laws not fitted, by name, each with the reason.
+    notes : list of str
+        Remarks printed with the report (the estimator, and how M4's ``eps0`` was set).
+    estimator : str
+        The estimator used for M1-M4, a key of :data:`ESTIMATORS`.
+    boot_search : str
+        The requested bootstrap search, ``"warm"`` or ``"full"`` (each law's own is in its :class:`LawFit`).
+    """
 
     curve: UserCurve
     n_fit: int
