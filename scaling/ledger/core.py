@@ -148,7 +148,8 @@ __all__ = [
 
 #: The file name of the paper's numbers inside :mod:`scaling.ledger.reference` (package data).
 REFERENCE_FILE = "paper_reference.csv"
-#: Where the paper's numbers are read from: package data, so a wheel install has them too.
+#: Path of the table of the paper's numbers (a CSV file), the default of :func:`load_reference`. It
+#: ships as package data, so an installed package has it too.
 REFERENCE_PATH = Path(str(resources.files(_reference_package).joinpath(REFERENCE_FILE)))
 
 #: The four statuses, in the order used by summaries.
