@@ -450,6 +450,20 @@ def _released_start(min_y: float, grid: np.ndarray) -> float:
     return float(np.clip(np.log(min(_RELEASED_GAP, min_y)), grid[0], grid[-1]))
 
 
+def _search_gap(law, batch, grid, values, min_y):
+    """``(s, converged)`` for ``s = log(min_y - eps_inf)``, the one searched parameter of M2 (and of M4
+    with eps0 fixed): the best grid minima of ``values`` polished (``search="global"``), or one descent
+    from the released code's start or the user's ``start``. ``batch`` maps an ``(m, 1)`` array of s
+    to ``m`` profile losses."""
+    if law.search == "global" and law.start is None:
+        s, _, ok = _polish_1d(lambda v: batch(np.array([[np.ravel(v)[0]]]))[0], grid, values)
+        return s, ok
+    s0 = (_released_start(min_y, grid) if law.start is None
+          else _gap_start(law.start["eps_inf"], min_y, grid))
+    z, _, ok = _walk_downhill(batch, [s0], [(grid[0], grid[-1])])
+    return z[0], ok
+
+
 class M2(ScalingLaw):
     """Power law in the excess loss, ``loss = eps_inf + beta x^c``.
 
@@ -514,19 +528,10 @@ class M2(ScalingLaw):
         grid = _gap_grid(min_y, _GRID_1D)
         values = self.profile_log_x(logx, y, min_y - np.exp(grid))[2]
 
-        def profile(s):
-            return self.profile_log_x(logx, y, np.array([min_y - np.exp(np.ravel(s)[0])]))[2][0]
-
         def batch(z):
             return self.profile_log_x(logx, y, min_y - np.exp(z[:, 0]))[2]
 
-        if self.search == "global" and self.start is None:
-            s, _, ok = _polish_1d(profile, grid, values)
-        else:
-            s0 = (_released_start(min_y, grid) if self.start is None
-                  else _gap_start(self.start["eps_inf"], min_y, grid))
-            z, _, ok = _walk_downhill(batch, [s0], [(grid[0], grid[-1])])
-            s = z[0]
+        s, ok = _search_gap(self, batch, grid, values, min_y)
         e = max(min_y - np.exp(s), 0.0)
         a, k, _ = self.profile_log_x(logx, y, np.array([e]))
         return {"beta": np.exp(a[0]), "c": -k[0, 0], "eps_inf": e}, ok
@@ -812,21 +817,12 @@ class M4(ScalingLaw):
             grid = _gap_grid(min_y, _GRID_1D)
             values = self.profile_log_x(logx, y, to_e(grid), np.full(grid.size, e0))[3]
 
-            def profile(s):
-                return self.profile_log_x(logx, y, to_e(np.ravel(s)[:1]), np.array([e0]))[3][0]
-
             def batch(z):
                 return self.profile_log_x(logx, y, to_e(z[:, 0]), np.full(len(z), e0))[3]
 
             if not np.any(np.isfinite(values)):
                 raise self._unrepresentable(y)
-            if self.search == "global" and self.start is None:
-                s, _, ok = _polish_1d(profile, grid, values)
-            else:
-                s0 = (_released_start(min_y, grid) if self.start is None
-                      else _gap_start(self.start["eps_inf"], min_y, grid))
-                z, _, ok = _walk_downhill(batch, [s0], [(grid[0], grid[-1])])
-                s = z[0]
+            s, ok = _search_gap(self, batch, grid, values, min_y)
             e = float(to_e(s))
         else:
             lo, hi = self._eps0_bounds(max_y)
