@@ -34,14 +34,6 @@ PAPER_WIN_FRACTIONS = {
 }
 # The benchmark's estimators: the released code's (emulated), the global and a local minimum of Eq. 4,
 # and the sound estimator (scaling.laws.sound).
-ESTIMATORS = {
-    "released": "the paper's method, emulating the authors' released code",
-    "global": "the global minimum of the paper's loss, Eq. 4",
-    "local": "a local descent from the released code's starting point",
-    "sound": "each law fitted on log loss, the quantity extrapolation is scored in",
-}
-
-
 PROG = "python -m scaling"
 
 
@@ -145,6 +137,8 @@ def _benchmark_inputs(args) -> list[Path]:
 
 @_reports_errors("benchmark")
 def benchmark(argv=None) -> int:
+    from .evaluate import ESTIMATOR_DESCRIPTIONS as ESTIMATORS
+
     parser = _Parser(
         prog="python -m scaling benchmark",
         description="Fit M1-M4 (or other laws) on the paper's 92 benchmark curves, or on your own CSV files, and score "

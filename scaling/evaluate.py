@@ -18,7 +18,7 @@ from .laws.released import RELEASED_PARAMS, ReleasedFit
 
 __all__ = ["extrapolation_rmse", "rmse_standard_error", "fit_curve", "run_benchmark", "win_fractions", "ESTIMATORS",
            "truncate_rmse", "WIN_RULES", "FAILED_RMSE", "FIGURE1_TIE_RULE", "resolve_estimator",
-           "law_from_row", "rescore", "winner_mask", "RESULT_COLUMNS"]
+           "law_from_row", "rescore", "winner_mask", "RESULT_COLUMNS", "ESTIMATOR_DESCRIPTIONS"]
 
 #: How :func:`win_fractions` counts a tie: ``"split"`` shares one win among the tied laws (the released
 #: notebook), ``"credit-all"`` gives every tied law a full win.
@@ -69,11 +69,18 @@ def fit_curve(curve, law: str, keep_predictions: bool = False, estimator: str = 
     return row
 
 
+#: What each estimator name means, in one sentence (the ``benchmark`` command prints them).
+ESTIMATOR_DESCRIPTIONS = {
+    "released": "the paper's method, emulating the authors' released code",
+    "global": "the global minimum of the paper's loss, Eq. 4",
+    "local": "a local descent from the released code's starting point",
+    "sound": "each law fitted on log loss, the quantity extrapolation is scored in",
+}
 #: How a law is fitted: ``"released"`` is the paper's method (the authors' released code, emulated
 #: exactly by :mod:`scaling.laws.released`); ``"global"`` the global minimum of the paper's stated loss
 #: (Eq. 4/5); ``"local"`` a descent on that loss from the released starting point; ``"sound"`` each
 #: law fitted on log loss, the quantity extrapolation is scored in (:mod:`scaling.laws.sound`; M1-M4).
-ESTIMATORS = ("released", "global", "local", "sound")
+ESTIMATORS = tuple(ESTIMATOR_DESCRIPTIONS)
 
 
 def resolve_estimator(estimator: str | None, search: str | None = None, default: str = "released") -> str:

@@ -87,7 +87,6 @@ TARGET_SECONDS = 10.0
 #: Columns of every timing frame (one row per curve and law).
 TIMING_COLUMNS = ["method", "domain", "task", "model", "label", "n_fit", "law", "seconds", "seconds_min",
                   "seconds_max", "fit_seconds", "predict_seconds", "repeats", "n_iter", "converged", "error"]
-DOMAIN_ORDER = DOMAINS
 #: The columns that identify one fit in a timing frame.
 TIMING_KEY = ["domain", "task", "model", "law"]
 #: Numbers of fitted points of the growth measurement.
@@ -457,7 +456,7 @@ def _domain_sorted(frame: pd.DataFrame, by_domain: bool) -> pd.DataFrame:
     """Rows in the order of LAWS (then IC, NMT, LM, BB when ``by_domain``); unknown names last."""
     law_rank = {k: i for i, k in enumerate(LAWS)}
     law_rank["all"] = len(law_rank) + 1
-    domain_rank = {d: i for i, d in enumerate(DOMAIN_ORDER)}
+    domain_rank = {d: i for i, d in enumerate(DOMAINS)}
     ranks = frame.assign(_l=frame["law"].map(lambda k: law_rank.get(k, len(law_rank))))
     keys = ["_l"]
     if by_domain:
