@@ -24,7 +24,7 @@ PAGES = sorted(API.glob("*.rst"))
 DOCUMENTED_MODULES = (
     "scaling", "scaling.laws", "scaling.laws.sound", "scaling.laws.released", "scaling.benchmark",
     "scaling.benchmark.catalogue", "scaling.evaluate", "scaling.metrics", "scaling.diagnostics",
-    "scaling.ledger", "scaling.userfit",
+    "scaling.ledger", "scaling.userfit", "scaling.cache",
 )
 _DIRECTIVE = re.compile(r"^\.\. (auto(?:function|class|exception|data|module)|currentmodule|py:currentmodule)::"
                         r"\s*(\S+)", re.M)

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scaling"
 #: Lowest first. A module belongs to the first layer with a prefix of its dotted name.
 LAYERS = (
     ("foundation", ("scaling._checks", "scaling._threads", "scaling._pool", "scaling._notebook", "scaling._progress",
-                    "scaling.outputs", "scaling.metrics")),
+                    "scaling.outputs", "scaling.metrics", "scaling.cache")),
     ("benchmark", ("scaling.benchmark",)),
     ("laws", ("scaling.laws",)),
     ("evaluate", ("scaling.evaluate", "scaling.diagnostics")),

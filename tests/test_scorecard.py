@@ -4,10 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from scaling.studies import scorecard as sc
 from scaling.studies import scorecard_plots
@@ -303,46 +301,23 @@ def test_style_scorecard_is_compact_and_linked():
 # The cache of run_ledger
 # ---------------------------------------------------------------------------------------------
 
-def test_run_ledger_caches_under_the_source_key(tmp_path, monkeypatch):
+def test_run_ledger_is_computed_once_per_source_key(tmp_path, monkeypatch):
     monkeypatch.setenv("SCALING_CACHE_DIR", str(tmp_path))
-    monkeypatch.delenv(sc.CACHE_ENV, raising=False)
+    monkeypatch.setenv("SCALING_RESULTS_CACHE", "1")
     calls = []
 
     def fake_compute(progress):
         calls.append(1)
-        return sc.LedgerRun(hand_ledger(), pd.DataFrame(), hand_released(), {})
+        return sc.LedgerRun(hand_ledger(), pd.DataFrame(), hand_released())
 
     monkeypatch.setattr(sc, "_compute", fake_compute)
-    monkeypatch.setattr(sc, "source_key", lambda: "a" * 64)
     first = sc.run_ledger()
     second = sc.run_ledger()
-    assert len(calls) == 1 and second.key == "a" * 64
+    assert len(calls) == 1 and second.key == first.key and re.fullmatch(r"[0-9a-f]{64}", second.key)
     pd.testing.assert_frame_equal(first.ledger, second.ledger)
     assert list(sc.book_scorecard(second).index) == PAPER_ITEMS
-    # another version of the code: recomputed
-    monkeypatch.setattr(sc, "source_key", lambda: "b" * 64)
-    sc.run_ledger()
-    assert len(calls) == 2
-    # switched off: recomputed, nothing read or written
-    sc.run_ledger(cache=False)
-    monkeypatch.setenv(sc.CACHE_ENV, "0")
-    sc.run_ledger()
-    assert len(calls) == 4
-    assert len(list((tmp_path / "ledger").glob("ledger-*.pkl"))) == 2
-    # an unreadable file is recomputed and replaced
-    monkeypatch.delenv(sc.CACHE_ENV)
-    (tmp_path / "ledger" / f"ledger-{'b' * 32}.pkl").write_bytes(b"not a pickle")
-    sc.run_ledger()
-    assert len(calls) == 5
-
-
-def test_source_key_changes_with_the_reference(monkeypatch, tmp_path):
-    key = sc.source_key()
-    assert re.fullmatch(r"[0-9a-f]{64}", key) and sc.source_key() == key
-    copy = tmp_path / "paper_reference.csv"
-    copy.write_bytes(sc.REFERENCE_PATH.read_bytes() + b"\n")
-    monkeypatch.setattr(sc, "REFERENCE_PATH", copy)
-    assert sc.source_key() != key
+    sc.run_ledger(cache=False)  # switched off: recomputed
+    assert len(calls) == 2 and len(list((tmp_path / "results").glob("ledger-*.pkl"))) == 1
 
 
 def test_variant_effects_counts_moves_gains_and_losses():

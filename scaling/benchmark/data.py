@@ -68,6 +68,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..cache import CACHE_DIR_ENV, cache_dir, token
 from .catalogue import BB_TASKS, DOMAINS, IC_DATASETS, SINGLE_TASKS
 
 __all__ = [
@@ -80,8 +81,6 @@ __all__ = [
 #: Name of the environment variable that points at a folder holding both benchmark CSVs
 #: (used when :func:`load_benchmark` gets no ``data_dir``; an empty value counts as unset).
 DATA_DIR_ENV = "SCALING_DATA_DIR"
-#: Name of the environment variable that overrides the download cache folder (see :func:`cache_dir`).
-CACHE_DIR_ENV = "SCALING_CACHE_DIR"
 #: The ``google-research/google-research`` commit the downloads are pinned to, so the files never change.
 UPSTREAM_COMMIT = "9853680c781781bd8d3de20aa61c7373ce059913"
 #: URL of the folder the two CSVs are downloaded from (raw files at :data:`UPSTREAM_COMMIT`);
@@ -298,6 +297,13 @@ class Benchmark:
     def __len__(self) -> int:
         return len(self.curves)
 
+    def cache_token(self) -> str:
+        """The sha256 of every curve's identity and values: how :mod:`scaling.cache` keys results on it."""
+        h = hashlib.sha256()
+        for c in self.curves:
+            h.update(token(c).encode())
+        return h.hexdigest()
+
     def __iter__(self):
         return iter(self.curves)
 
@@ -340,15 +346,6 @@ def _verify(path: Path, name: str, fix: str) -> None:
             f"{path}: sha256 is {actual}, but the project expects {expected} for {name} (as released "
             f"at upstream commit {UPSTREAM_COMMIT}). The file is damaged or a different version. {fix}"
         )
-
-
-def cache_dir() -> Path:
-    """Download cache: ``$SCALING_CACHE_DIR``, else ``pooch.os_cache('scaling')``."""
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
-    import pooch  # imported lazily: loading from a local folder needs no pooch
-
-    return Path(pooch.os_cache("scaling"))
 
 
 def _download(name: str) -> Path:

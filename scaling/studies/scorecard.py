@@ -61,42 +61,30 @@ Public API
 ``heading_anchor(text)``            the HTML id Sphinx gives a section heading
 ``variant_effects(tidy)``           per protocol variant: items it moves, gains and loses
 ``LedgerRun``, ``run_ledger()``     the ledger, the variant sweep and the released fits, computed
-                                    once and kept on disk under a hash of the package's source
+                                    once per version of the code (:mod:`scaling.cache`)
 ``book_scorecard()``                ``scorecard`` of ``run_ledger()``: what the book's intro shows
 
-The cache of :func:`run_ledger`
--------------------------------
 The full ledger (every producer, the protocol-variant sweep) takes 40-60 s. The intro and the
 summary of the book both open with the scorecard, and each chapter runs in its own kernel, so
-:func:`run_ledger` stores its result in ``<cache>/ledger/ledger-<key>.pkl`` (``<cache>`` is
-:func:`scaling.benchmark.cache_dir`, ``~/.cache/scaling`` by default). The key is a sha256 of every
-source file of the package (the benchmark's pinned sha256 sums live in :mod:`scaling.benchmark.data`, so
-they are part of it), ``paper_reference.csv`` and the versions of Python, NumPy, SciPy,
-pandas and numba. Any change to the code, the paper's numbers or those libraries gives another
-key, so a stored result is never stale; it is only ever a result the current code computes.
-``SCALING_LEDGER_CACHE=0`` (or ``cache=False``) recomputes without reading or writing the cache.
+:func:`run_ledger` is a result of :mod:`scaling.cache`: computed once per version of the package and
+the data, and read back from disk afterwards (``SCALING_RESULTS_CACHE=0`` or ``cache=False`` recomputes).
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import pickle
-import platform
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..ledger.core import CAUSE_KINDS, GOOD_STATUSES, REFERENCE_PATH, cause_kind
+from ..cache import cached, source_key
+from ..ledger.core import CAUSE_KINDS, GOOD_STATUSES, cause_kind
 
 __all__ = [
-    "CACHE_ENV", "CAUSE_MEANING", "CAUSE_TEXT", "ITEMS", "KINDS", "LedgerRun", "PaperItem", "STATUSES", "TABLE1_MODELS",
-    "book_scorecard", "heading_anchor", "run_ledger", "scorecard", "source_key", "status_from_rows",
+    "CAUSE_MEANING", "CAUSE_TEXT", "ITEMS", "KINDS", "LedgerRun", "PaperItem", "STATUSES", "TABLE1_MODELS",
+    "book_scorecard", "heading_anchor", "run_ledger", "scorecard", "status_from_rows",
     "variant_effects",
 ]
 
@@ -113,10 +101,6 @@ FIGURE5_MODELS = ("ViT/B/16", "MiX/L/16")
 FAMILIES = {"BiT": ("BiT/50/1", "BiT/101/3"), "ViT": ("ViT/S/16", "ViT/B/16"), "MiX": ("MiX/B/16", "MiX/L/16")}
 #: The five language models, smallest first.
 LM_SIZES = ("1.68e+07", "1.34e+08", "2.62e+08", "4.53e+08", "1.07e+09")
-#: The environment variable that switches the cache of :func:`run_ledger` off ("0", "false", "no", "off").
-CACHE_ENV = "SCALING_LEDGER_CACHE"
-#: How many results (of different versions of the code) the cache keeps.
-CACHE_KEEP = 4
 
 #: Short readable names of the ledger's cause kinds (for the book's view).
 CAUSE_TEXT = {
@@ -559,34 +543,6 @@ class LedgerRun:
     key: str = ""
 
 
-def source_key() -> str:
-    """The sha256 of what the ledger depends on: every file of the ``scaling`` package (sources and
-    shipped data), the paper's numbers (``paper_reference.csv``, package data) and the versions of Python and
-    the numerical libraries."""
-    import numba
-    import scipy
-
-    h = hashlib.sha256()
-    package = Path(__file__).resolve().parents[1]
-    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                   and p.suffix in (".py", ".csv", ".md", ".txt", ".json"))
-    named = [(str(p.relative_to(package.parent)), p) for p in files] + [("paper_reference.csv", REFERENCE_PATH)]
-    for name, path in named:
-        h.update(name.encode())
-        h.update(b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
-    versions = (platform.python_version(), np.__version__, scipy.__version__, pd.__version__, numba.__version__)
-    h.update(repr(versions).encode())
-    return h.hexdigest()
-
-
-def _cache_on(cache: bool | None) -> bool:
-    if cache is not None:
-        return bool(cache)
-    return os.environ.get(CACHE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
-
-
 def _compute(progress: bool) -> LedgerRun:
     from ..ledger.core import BENCHMARK_SOURCES, build_ledger
     from ..ledger.variants import BASELINE, sweep, variant_results
@@ -599,39 +555,12 @@ def _compute(progress: bool) -> LedgerRun:
 
 def run_ledger(*, cache: bool | None = None, progress: bool = False) -> LedgerRun:
     """The full ledger (released emulation and global fits, with causes), the variant sweep and the
-    released fits, computed once per version of the code (see the module docstring).
+    released fits, computed once per version of the code and data (:func:`scaling.cache.cached`).
 
-    ``cache=None`` follows ``$SCALING_LEDGER_CACHE`` (on unless "0", "false", "no" or "off").
+    ``cache=None`` follows ``$SCALING_RESULTS_CACHE`` (on unless "0", "false", "no" or "off").
     """
-    if not _cache_on(cache):
-        run = _compute(progress)
-        run.key = source_key()
-        return run
-    from ..benchmark.data import cache_dir
-
-    key = source_key()
-    folder = Path(cache_dir()) / "ledger"
-    path = folder / f"ledger-{key[:32]}.pkl"
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                run = pickle.load(fh)
-            if isinstance(run, LedgerRun) and run.key == key:
-                return run
-        except Exception:  # noqa: BLE001 - an unreadable cache file is simply recomputed
-            pass
-    run = _compute(progress)
-    run.key = key
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, suffix=".tmp") as fh:
-            pickle.dump(run, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(fh.name, path)
-        # keep the few newest results (other versions of the code); older ones are never read again
-        for old in sorted(folder.glob("ledger-*.pkl"), key=lambda p: p.stat().st_mtime)[:-CACHE_KEEP]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only cache folder only costs the next chapter a recomputation
+    run = cached("ledger", lambda: _compute(progress), enabled=cache)
+    run.key = source_key()
     return run
 
 
