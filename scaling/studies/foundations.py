@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, special
 
+from ..cache import cached_result
 from ..evaluate import extrapolation_rmse
 from ..laws.paper import M1, M2, M3, M4, PAPER_LAWS
 from ..benchmark.synthetic import logistic_learning_curve, population_optimum, sgd_multi_pass_curve
@@ -90,6 +91,7 @@ THEORY_EXPONENT = -0.5
 
 
 
+@cached_result
 def figure2_curve(**overrides) -> pd.DataFrame:
     """The per-seed synthetic learning curve of :data:`FIGURE2_CURVE` (``overrides`` change it).
 
@@ -421,6 +423,7 @@ FIGURE4_SUBSETS = (400, 3_333, 6_667, 10_000)
 FIGURE4_SGD = dict(total_steps=30_000, batch_size=10, d=200, delta=0.2, lr=1.0, seed=0)
 
 
+@cached_result
 def bootstrap_curves(subset_sizes: Iterable[int] = FIGURE4_SUBSETS, *, fresh: bool = True,
                      record_train: Iterable[int] = (), **sgd) -> pd.DataFrame:
     """Multi-pass SGD on nested subsets (and on fresh data): test error against examples seen.

@@ -48,6 +48,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..cache import cached_result
 from ..evaluate import ESTIMATORS, law_from_row, resolve_estimator, run_benchmark, win_fractions
 from ..laws.paper import PAPER_LAWS
 from ..benchmark.catalogue import IC_DATASETS, IC_FAMILIES, IC_MODELS, IC_SHOTS, RESULT_COLUMNS
@@ -117,6 +118,7 @@ def _annotate(results: pd.DataFrame, estimator: str | None = None) -> pd.DataFra
     return out
 
 
+@cached_result
 def run_ic(bench, search: str | None = None, laws: Sequence[str] = PAPER_LAWS,
            tasks: Sequence[str] | None = None, *, estimator: str | None = None,
            settings: Mapping[str, Mapping] | None = None) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..cache import cached_result
 from .. import _pool
 from .._progress import Progress
 from ..benchmark.data import curve_list
@@ -68,6 +69,7 @@ def _fit_one_curve(job) -> pd.DataFrame:
         return run_benchmark([curve], laws=laws, estimator=estimator, keep_predictions=True)
 
 
+@cached_result
 def fit_benchmark(bench, laws: Sequence[str] | None = None, estimator: str = "global", n_jobs=1,
                   progress: bool = False, stream=None) -> pd.DataFrame:
     """Every law fitted on every curve, scored and with held-out predictions: the input of this module.

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..cache import cached_result
 from .. import _pool
 from .._progress import Progress
 from ..benchmark.data import LearningCurve
@@ -138,6 +139,7 @@ def _less_data_rows(job) -> list[dict]:
     return rows
 
 
+@cached_result
 def less_data_study(curves: Iterable[LearningCurve], laws: Sequence[str], fractions: Sequence[float] = FRACTIONS,
                     estimator: str = "global", n_jobs=1, progress: bool = False, stream=None) -> pd.DataFrame:
     """Fit every law on the first ``fraction`` of every curve's fitting part; score on the full held-out part.
@@ -275,6 +277,7 @@ def _start_rows(job) -> list[dict]:
     return rows
 
 
+@cached_result
 def start_study(curves: Iterable[LearningCurve], laws: Sequence[str], n_starts: int = 6, seed: int = 0,
                 released_laws: Sequence[str] = RELEASED_START_LAWS, global_fits: pd.DataFrame | None = None,
                 estimators: Sequence[str] = (), n_jobs=1, progress: bool = False, stream=None) -> pd.DataFrame:
