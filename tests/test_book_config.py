@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -18,7 +19,40 @@ def test_every_build_executes_every_chapter_and_fails_on_errors():
     assert execute["allow_errors"] is False and execute["raise_on_error"] is True
     assert execute["timeout"] >= 300
     extensions = CONFIG["sphinx"]["local_extensions"]
-    assert "reexecute_notebooks" in extensions, "an incremental build would skip unchanged chapters"
+    assert "reexecute_notebooks" in extensions, "an incremental build would keep stale chapters"
+
+
+def test_a_rebuild_executes_only_the_pages_whose_source_or_package_changed(tmp_path, monkeypatch):
+    ext = _load_extension("reexecute_notebooks")
+    pages = {name: tmp_path / f"{name}.ipynb" for name in ("intro", "estimation", "api")}
+    for name, path in pages.items():
+        path.write_text(f"{{'page': '{name}'}}")
+    env = SimpleNamespace(found_docs=set(pages), doc2path=lambda name: pages[name])
+    app = SimpleNamespace(env=env)
+    package = {"key": "version 1"}
+    monkeypatch.setattr(ext, "_package_key", lambda: package["key"])
+    monkeypatch.delenv(ext.FORCE_ENV, raising=False)
+
+    def outdated(changed=()):
+        return ext._outdated(app, env, set(), set(changed), set())
+
+    def build(names):
+        for name in names:
+            env.docname = name
+            ext._remember(app, None)
+
+    assert outdated() == sorted(pages)          # a fresh checkout: every page runs
+    build(pages)
+    assert outdated() == []                     # nothing changed: nothing runs
+    pages["estimation"].write_text("{'page': 'estimation', 'edited': True}")
+    assert outdated() == ["estimation"]         # one chapter edited: it alone runs
+    assert outdated(changed={"estimation"}) == []   # (when Sphinx saw the change itself, it reads it anyway)
+    build(["estimation"])
+    package["key"] = "version 2"                # the package (or its pinned data) changed: all run
+    assert outdated() == sorted(pages)
+    build(pages)
+    monkeypatch.setenv(ext.FORCE_ENV, "all")
+    assert outdated() == sorted(pages)
 
 
 def test_sphinx_never_sees_the_markdown_twins_or_the_rest_of_the_repository():
