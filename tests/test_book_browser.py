@@ -30,11 +30,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,6 +42,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
+from conftest import BOOK_BUILD, book_build_command
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -105,8 +106,9 @@ def _source_of(page: str) -> Path | None:
 
 
 @pytest.fixture(scope="session")
-def site(chromium) -> Path:
-    """The built HTML folder: built here once, or reused when $SCALING_BOOK_BUILT=1."""
+def site(chromium, request) -> Path:
+    """The built HTML folder: built for this session (started in the background by conftest.py when
+    collection ended), or reused when $SCALING_BOOK_BUILT=1."""
     if os.environ.get(BUILT_ENV) == "1":
         if not (HTML / "index.html").is_file():
             pytest.fail(f"{BUILT_ENV}=1 but {HTML / 'index.html'} does not exist; build the book first "
@@ -116,15 +118,21 @@ def site(chromium) -> Path:
         if stale:
             pytest.fail(f"{BUILT_ENV}=1 but the build is older than the sources of {stale}; rebuild the book.")
         return HTML
-    exe = Path(sys.executable).with_name("jupyter-book")
-    command = [str(exe) if exe.exists() else (shutil.which("jupyter-book") or "jupyter-book"),
-               "build", str(ROOT), "-W", "--keep-going"]
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-60:])
-        pytest.fail(f"`{' '.join(command)}` failed (exit {done.returncode}):\n{tail}")
-    print(f"book built in {time.perf_counter() - start:.0f} s")
+    build = request.config.stash.get(BOOK_BUILD, None)
+    if build is None:  # not started early (e.g. collected in an unusual way): build now
+        command = book_build_command()
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        code, output = done.returncode, done.stdout + done.stderr
+    else:
+        command, start = build["process"].args, build["start"]
+        code = build["process"].wait()
+        build["handle"].close()
+        output = build["log"].read_text(errors="replace")
+    if code != 0:
+        tail = "\n".join(output.splitlines()[-60:])
+        pytest.fail(f"`{' '.join(command)}` failed (exit {code}):\n{tail}")
+    print(f"book built in {time.perf_counter() - start:.0f} s (from the start of the build)")
     return HTML
 
 
@@ -269,13 +277,14 @@ def _blank_share(path: Path) -> float:
     with Image.open(path) as im:
         im.load()  # raises on a file that does not decode
         rgba = im.convert("RGBA")
-    pixels = np.asarray(rgba, dtype=np.int16)
+    pixels = np.asarray(rgba, dtype=np.int32).reshape(-1, 4)
     # transparent pixels count as white, as the page shows them
-    alpha = pixels[..., 3:4] / 255.0
-    rgb = (pixels[..., :3] * alpha + 255 * (1 - alpha)).reshape(-1, 3).astype(np.int16)
-    colours, counts = np.unique(rgb, axis=0, return_counts=True)
-    background = colours[np.argmax(counts)]
-    return float(np.mean(np.abs(rgb - background).sum(axis=1) > 30))
+    alpha = pixels[:, 3:4]
+    rgb = (pixels[:, :3] * alpha + 255 * (255 - alpha) + 127) // 255
+    packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    background = np.bincount(packed).argmax()
+    back = np.array([background >> 16, (background >> 8) & 255, background & 255])
+    return float(np.mean(np.abs(rgb - back).sum(axis=1) > 30))
 
 
 # -- the tests ---------------------------------------------------------------------------------------
@@ -283,16 +292,42 @@ def test_toc_has_pages():
     assert PAGES, "_toc.yml lists no pages"
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_renders(page, site, server, chromium):
-    file = site / f"{page}.html"
-    assert file.is_file(), f"{page} is in _toc.yml but the build produced no {file}"
+def _visit(binary: str, server: str, page: str) -> dict:
+    """Chromium's report of one page, after saving its screenshot."""
     url = urljoin(server, f"{page}.html") + "?probe=1"
-    report = _probe(chromium, url)
-
+    report = _probe(binary, url)
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / f"{page.replace('/', '__')}.png"
-    _chromium(chromium, "--virtual-time-budget=15000", "--window-size=1280,2000", f"--screenshot={shot}", url)
+    shot.unlink(missing_ok=True)
+    _chromium(binary, "--virtual-time-budget=15000", "--window-size=1280,2000", f"--screenshot={shot}", url)
+    report["screenshot"] = shot
+    return report
+
+
+@pytest.fixture(scope="session")
+def page_reports(site, server, chromium) -> dict:
+    """Every page opened once, three Chromiums at a time (each mostly waits on the page): page -> report,
+    or the exception its visit raised (re-raised by that page's test)."""
+    pages = [p for p in PAGES if (site / f"{p}.html").is_file()]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {page: pool.submit(_visit, chromium, server, page) for page in pages}
+    reports = {}
+    for page, future in futures.items():
+        try:
+            reports[page] = future.result()
+        except BaseException as exc:  # noqa: BLE001 - pytest.fail raises an OutcomeException
+            reports[page] = exc
+    return reports
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders(page, site, server, page_reports):
+    file = site / f"{page}.html"
+    assert file.is_file(), f"{page} is in _toc.yml but the build produced no {file}"
+    report = page_reports[page]
+    if isinstance(report, BaseException):
+        raise report
+    shot = report["screenshot"]
     assert shot.is_file() and shot.stat().st_size > 10_000, f"no screenshot of {page} was written to {shot}"
 
     broken = [im["src"] for im in report["images"] if not im["complete"] or im["width"] == 0]
