@@ -64,8 +64,11 @@ def pytest_collection_finish(session):
     log = ROOT / "_build" / "pytest-book-build.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("w")
+    # nbval runs beside this build and fills the results cache as it goes: no third process
+    # (book/_ext/precompute.py) on the two cores
+    env = {**os.environ, "SCALING_BOOK_PRECOMPUTE": "0"}
     process = subprocess.Popen(book_build_command(), cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL, env=env)
     config.stash[BOOK_BUILD] = {"process": process, "log": log, "handle": handle, "start": time.perf_counter()}
 
 

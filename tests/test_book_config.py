@@ -91,3 +91,32 @@ def test_the_api_reference_is_built_from_the_docstrings():
     assert api and api[0]["chapters"][0]["file"] == "book/api/index"
     # the API pages are reStructuredText, so the jupytext-twin pattern "book/*.md" never hides them
     assert all((ROOT / f"{c['file']}.rst").is_file() for c in api[0]["chapters"])
+
+
+def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypatch):
+    config = CONFIG["sphinx"]["config"]
+    assert "precompute" in CONFIG["sphinx"]["local_extensions"]
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    for page in config["precompute_pages"] + config["timing_pages"]:
+        assert page in toc and (ROOT / f"{page}.ipynb").is_file(), f"{page} is not a chapter"
+    ext = _load_extension("precompute")
+    started = []
+    monkeypatch.setattr(ext.subprocess, "Popen", lambda command, **kw: started.append(command) or object())
+    app = SimpleNamespace(config=SimpleNamespace(precompute_pages=["book/b", "book/a"], timing_pages=["book/t"]),
+                          outdir=str(tmp_path / "html"), srcdir=str(tmp_path))
+    env = SimpleNamespace(doc2path=lambda name: tmp_path / f"{name}.ipynb")
+    docs = ["book/a", "book/b", "book/c", "book/t", "api/x"]
+    monkeypatch.setenv(ext.ENV, "1")
+    monkeypatch.delenv("SCALING_RESULTS_CACHE", raising=False)
+    ext._order(app, env, docs)
+    # the light pages first, then the heavy ones in the helper's order, the timing page last
+    assert docs == ["book/c", "api/x", "book/b", "book/a", "book/t"]
+    assert [Path(p).name for p in started[0][2:]] == ["b.ipynb", "a.ipynb"]
+    # off: the same order, no helper
+    monkeypatch.setenv(ext.ENV, "0")
+    ext._order(app, env, ["book/a", "book/c"])
+    assert len(started) == 1
+    # nothing heavy to read (an incremental build of one light page): no helper
+    monkeypatch.setenv(ext.ENV, "1")
+    ext._order(app, env, ["book/c"])
+    assert len(started) == 1
