@@ -164,6 +164,9 @@ PROBE = r"""
         return im.currentSrc || im.src;
       }),
       error_outputs: count(".output.error, .output.traceback, .output.stderr, div.traceback"),
+      reading_aids: !!document.querySelector("script[src*='reading_aids']"),
+      zoomable: count("img.figure-zoomable"),
+      zoom_links: count("a.figure-zoom-link"),
       traceback_text: text.indexOf("Traceback (most recent call last)") >= 0,
       math_nodes: math.length,
       unrendered_math: math.filter(function (el) { return !el.querySelector("mjx-container"); }).length,
@@ -345,6 +348,9 @@ def test_page_renders(page, site, server, page_reports):
         share = _blank_share(local)
         assert share >= 0.01, f"{page}: figure {local.name} is blank ({share:.2%} of its pixels differ from the background)"
 
+    assert report["reading_aids"], f"{page}: book/_static/reading_aids.js (figure zoom, scroll cue) is not loaded"
+    assert report["zoomable"] == report["zoom_links"], f"{page}: a zoomable figure without its full-size link"
+
     assert report["error_outputs"] == 0 and not report["traceback_text"], (
         f"{page}: {report['error_outputs']} error/traceback/stderr output(s) on the page"
     )
@@ -366,6 +372,17 @@ def test_page_renders(page, site, server, page_reports):
     target = urljoin(urljoin(server, f"{page}.html"), link.split("#")[0])
     assert (site / urlsplit(target).path.lstrip("/")).is_file(), f"{page}: navigation link {link} points nowhere"
     assert _status(target) == 200, f"{page}: navigation link {link} does not answer 200"
+
+
+def test_the_big_grids_open_at_full_size(page_reports):
+    """The appendix grids are drawn at twice the resolution they are shown at: each one can be
+    clicked open at full size, and has a link to the image."""
+    report = page_reports.get("book/appendix_ic_panels")
+    if isinstance(report, BaseException):
+        raise report
+    assert report is not None, "the appendix page was not built"
+    assert report["output_images"] and report["zoomable"] == len(report["output_images"]), (
+        f"{report['zoomable']} of the appendix's {len(report['output_images'])} figures open at full size")
 
 
 def test_the_figure_checks_can_fail(tmp_path):

@@ -57,8 +57,9 @@ COLORS = {"fit": "0.55", "held_out": PALETTE[1], "law": PALETTE[0]}
 #: M3 is a dark brown: the palette's tan sits too close to the grey fitted points and the orange
 #: held-out points.
 LAW_COLORS = {"M1": PALETTE[2], "M2": PALETTE[4], "M3": "#8c510a", "M4": PALETTE[0],
-              # the later laws (chapters "Beyond the paper"); Chinchilla is M2's form, so a darker purple
-              "BNSL": PALETTE[3], "Chinchilla": "#6a3d9a"}
+              # the later laws (chapters "Beyond the paper"): BNSL near-black (the palette's vermilion
+              # sat next to the orange held-out points); Chinchilla is M2's form, so a darker purple
+              "BNSL": "#262626", "Chinchilla": "#6a3d9a"}
 
 
 
