@@ -55,8 +55,12 @@ def pytest_collection_finish(session):
     browser = [item for item in session.items if item.nodeid.startswith(BROWSER_TESTS)]
     if not browser:
         return
-    others = [item for item in session.items if not item.nodeid.startswith(BROWSER_TESTS)]
-    session.items[:] = others + browser
+    # The chapters (nbval) first: they run beside the build from the start, which executes the heavy
+    # chapters first, so each side finds much of what the other computed in the results cache; then
+    # the unit tests; the browser tests last, once the build is done.
+    chapters = [item for item in session.items if item.nodeid.startswith("book/")]
+    units = [item for item in session.items if not item.nodeid.startswith(("book/", BROWSER_TESTS))]
+    session.items[:] = chapters + units + browser
     config = session.config
     if (config.option.collectonly or os.environ.get("SCALING_BOOK_BUILT") == "1" or not _browser_available()
             or not any("site" in getattr(item, "fixturenames", ()) for item in browser)):

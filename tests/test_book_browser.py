@@ -238,8 +238,8 @@ def _chromium(binary: str, *args: str) -> subprocess.CompletedProcess:
                               capture_output=True, text=True, timeout=PAGE_TIMEOUT)
 
 
-def _probe(binary: str, url: str) -> dict:
-    done = _chromium(binary, "--virtual-time-budget=15000", "--dump-dom", url)
+def _probe(binary: str, url: str, *extra: str) -> dict:
+    done = _chromium(binary, "--virtual-time-budget=15000", *extra, "--dump-dom", url)
     match = re.search(r'<pre id="book-probe-report"[^>]*>(.*?)</pre>', done.stdout, re.S)
     if not match:
         pytest.fail(f"the page {url} never finished loading in Chromium (exit {done.returncode}); "
@@ -298,11 +298,11 @@ def test_toc_has_pages():
 def _visit(binary: str, server: str, page: str) -> dict:
     """Chromium's report of one page, after saving its screenshot."""
     url = urljoin(server, f"{page}.html") + "?probe=1"
-    report = _probe(binary, url)
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / f"{page.replace('/', '__')}.png"
     shot.unlink(missing_ok=True)
-    _chromium(binary, "--virtual-time-budget=15000", "--window-size=1280,2000", f"--screenshot={shot}", url)
+    # one Chromium run both writes the screenshot and prints the page (with the probe's report)
+    report = _probe(binary, url, "--window-size=1280,2000", f"--screenshot={shot}")
     report["screenshot"] = shot
     return report
 

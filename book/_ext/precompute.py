@@ -14,8 +14,10 @@ execute such chapters, this extension
 When Sphinx reaches a heavy chapter, its results are read from the cache, or, if the second
 process is computing one right then, waited for (the cache locks each result), never computed
 twice. Nothing on a page comes from the second process: every page is still executed by MyST-NB.
-The helper is killed when the build ends. ``SCALING_BOOK_PRECOMPUTE=0`` switches it off (the test
-run does, since nbval already runs beside its build), as does ``SCALING_RESULTS_CACHE=0``.
+The helper is killed when the build ends. ``SCALING_BOOK_PRECOMPUTE=0`` switches it off, as does
+``SCALING_RESULTS_CACHE=0``; Sphinx then reads the heavy chapters first. The test run does this:
+there nbval executes the chapters beside the build and finds the heavy results that the build
+computed first.
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ def _order(app: Sphinx, env, docnames: list[str]) -> None:
     heavy = [d for d in app.config.precompute_pages if d in docnames]
     timing = [d for d in app.config.timing_pages if d in docnames and d not in heavy]
     light = [d for d in docnames if d not in heavy and d not in timing]
-    docnames[:] = light + heavy + timing
     if not heavy or _off(os.environ.get(ENV)) or _off(os.environ.get("SCALING_RESULTS_CACHE")):
+        # No helper: the heavy chapters first, so that a process running beside the build (the test
+        # run's nbval) finds their results in the cache when it reaches them.
+        docnames[:] = heavy + light + timing
         return
+    docnames[:] = light + heavy + timing
     notebooks = [str(Path(env.doc2path(d))) for d in heavy]
     log = Path(app.outdir).parent / "precompute.log"
     log.parent.mkdir(parents=True, exist_ok=True)
