@@ -280,6 +280,12 @@ def test_figure_functions_draw(bench, inet):
     assert len(fig.axes) == 8
     fig = ic_plots.plot_law_rows(curves, laws, layout=None, sharex=True)
     assert len(fig.axes) == 8
+    # the appendix's layout: the title sits above the legend, not on it
+    fig = ic_plots.plot_law_rows(curves, laws, layout=None, sharex=True, suptitle="ImageNet, 10-shot error")
+    renderer = fig.canvas.get_renderer()
+    title, legend = fig._suptitle.get_window_extent(renderer), fig.legends[0].get_window_extent(renderer)
+    assert title.y0 >= legend.y1 - 1, f"the title (bottom {title.y0:.0f} px) overlaps the legend (top {legend.y1:.0f} px)"
+    assert title.y1 <= fig.bbox.y1 + 1
     with pytest.raises(ValueError, match="one mapping per curve"):
         ic_plots.plot_law_rows(curves, laws[:1])
     comp = ic.exponent_comparison(inet)

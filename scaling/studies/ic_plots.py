@@ -121,7 +121,9 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
         fig.legend(handles, labels, loc="outside upper center", ncol=min(len(labels), 4), fontsize="small",
                    frameon=False, markerscale=2.5)
     fig.supxlabel(X_LABELS.get(curves[0].domain, "x"), fontsize=fontsize)
-    if suptitle:
+    if suptitle and layout is None:  # in the 0.3 inch kept for it above the legend
+        fig.suptitle(suptitle, y=1.0 - 0.04 / fig.get_size_inches()[1], va="top")
+    elif suptitle:
         fig.suptitle(suptitle)
     return fig
 
