@@ -139,6 +139,8 @@ def _texts(ax):
     legend = ax.get_legend()
     if legend is not None and legend.get_visible():
         ax_texts += [("legend", t) for t in legend.get_texts()]
+    # numbers written into a panel: bar values, heatmap cells, RMSE boxes
+    ax_texts += [("annotation", t) for t in ax.texts]
     return [(kind, t) for kind, t in ax_texts if t.get_visible() and t.get_text().strip()]
 
 
@@ -148,8 +150,8 @@ def readability_problems(fig, width_px: float = CONTENT_WIDTH_PX, *, min_panel_p
 
     A panel (an ``Axes`` of the figure, not a colour bar, an inset nor an ``Axes`` labelled
     ``'strip'``: a residual strip under a panel, measured with it) must be ``min_panel_px``
-    CSS pixels tall and every tick label, axis label, title and legend entry (of panels, insets
-    and figure legends) ``min_font_pt`` large, as shown at ``width_px`` (see :func:`display_scale`).
+    CSS pixels tall and every tick label, axis label, title, legend entry and text written into a
+    panel (bar values, heatmap cells; of panels, insets and figure legends) ``min_font_pt`` large, as shown at ``width_px`` (see :func:`display_scale`).
     """
     fig.canvas.draw()
     scale = display_scale(fig, width_px)
