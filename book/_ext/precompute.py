@@ -42,7 +42,8 @@ def _order(app: Sphinx, env, docnames: list[str]) -> None:
     heavy = [d for d in app.config.precompute_pages if d in docnames]
     timing = [d for d in app.config.timing_pages if d in docnames and d not in heavy]
     light = [d for d in docnames if d not in heavy and d not in timing]
-    if not heavy or _off(os.environ.get(ENV)) or _off(os.environ.get("SCALING_RESULTS_CACHE")):
+    # One heavy page (an incremental build) gains nothing from a helper racing it on the same page.
+    if len(heavy) < 2 or _off(os.environ.get(ENV)) or _off(os.environ.get("SCALING_RESULTS_CACHE")):
         # No helper: the heavy chapters first, so that a process running beside the build (the test
         # run's nbval) finds their results in the cache when it reaches them.
         docnames[:] = heavy + light + timing
