@@ -97,6 +97,11 @@ def test_plot_law_grid_one_panel_per_law():
     assert titles == ["M2", "M4", "held-out region, all laws"]
     zoom = fig.axes[2]
     assert zoom.get_xlim()[0] > curve.x_fit.max() / 1.5, "the zoom shows the held-out region"
+    # one x label for the grid, not one per bottom panel running into its neighbour
+    assert [ax.get_xlabel() for ax in fig.axes if ax.get_visible()] == ["", "", ""] and fig._supxlabel.get_text()
+    fig.canvas.draw()
+    label, ticks = fig._supxlabel.get_window_extent(), [ax.xaxis.get_tightbbox() for ax in fig.axes[:3]]
+    assert all(label.y1 <= t.y0 + 1 for t in ticks), "the grid's x label sits under the tick labels"
     assert [same_color(ln.get_color(), plotting.LAW_COLORS[n]) for ln, n in zip(zoom.get_lines(), laws)] == [True] * 2
 
 

@@ -476,6 +476,12 @@ def plot_law_grid(curve, laws: Mapping[str, object] | Sequence, *, ncols: int = 
     if zoom:
         plot_zoom(curve, laws, axes[-1], factor=factor)
         hide_inner_labels(axes[-1], n - 1, n, ncols)
+    xlabels = {ax.get_xlabel() for ax in axes if ax.get_visible()} - {""}
+    if len(xlabels) == 1 and axes[0].get_subplotspec().get_gridspec().ncols > 1:
+        # one x label under the grid: side by side, a long label ran into its neighbour's
+        for ax in axes:
+            ax.set_xlabel("")
+        fig.supxlabel(xlabels.pop(), fontsize=plt.rcParams["axes.labelsize"])
     if suptitle is True:
         fig.suptitle(curve.label)
     elif isinstance(suptitle, str):
