@@ -103,6 +103,9 @@ def test_plot_law_grid_one_panel_per_law():
     label, ticks = fig._supxlabel.get_window_extent(), [ax.xaxis.get_tightbbox() for ax in fig.axes[:3]]
     assert all(label.y1 <= t.y0 + 1 for t in ticks), "the grid's x label sits under the tick labels"
     assert [same_color(ln.get_color(), plotting.LAW_COLORS[n]) for ln, n in zip(zoom.get_lines(), laws)] == [True] * 2
+    # one law fitted two ways keeps its colour and is told apart by its dash
+    twice = plotting.plot_zoom(curve, {"M4, eps0 = 1": laws["M4"], "M4, eps0 learned": laws["M4"]})
+    assert [ln.get_linestyle() for ln in twice.get_lines()] == ["-", "--"]
 
 
 def test_plot_functions_and_profiles():
@@ -127,6 +130,19 @@ def test_narrow_log_axis_gets_enough_labels():
     lo, hi = ax.get_xlim()
     inside = [t for t in ax.get_xticks() if lo <= t <= hi]
     assert len(inside) >= 2, f"only {inside} labelled on a log axis from {lo:g} to {hi:g}"
+
+
+def test_tick_labels_of_a_narrow_zoom_panel_do_not_overlap():
+    """The MiX/L/16 zoom of Figure 1 (top): x from 1.4e9 to 3.5e9 on a panel about 1.2 inch wide."""
+    fig, ax = plt.subplots(figsize=(1.3, 1.5), layout="constrained")
+    plotting.log_axis(ax, "x")
+    ax.plot([1.4e9, 3.5e9], [0.2, 0.3])
+    ax.set_xlim(1.4e9, 3.5e9)
+    plotting.finish_log_axes(ax)
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+    assert boxes, "no x tick label at all"
+    assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:])), "x tick labels run into each other"
 
 
 # --- Readable on the built site ---------------------------------------------------------------

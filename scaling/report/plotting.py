@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import LogFormatterSciNotation, LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, LogLocator, MaxNLocator, NullLocator
 import seaborn as sns
 
 
@@ -230,10 +230,16 @@ def finish_log_axes(ax) -> None:
         lo, hi = sorted(lim)
         if axis.get_scale() == "log" and lo > 0 and np.log10(hi / lo) < 1.5:
             # with fewer than two 1-2-5 ticks in range matplotlib falls back to crowded linear ones
-            # (their labels overlapped on zoom panels): two evenly spaced ticks instead
+            # (their labels overlapped on zoom panels): the one 1-2-5 tick alone, or, with none,
+            # two evenly spaced ticks
             decades = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
-            n_125 = sum(lo <= m * 10.0**k <= hi for k in decades for m in (1, 2, 5))
-            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)) if n_125 >= 2 else MaxNLocator(nbins=2, min_n_ticks=2))
+            ticks_125 = [m * 10.0**k for k in decades for m in (1, 2, 5) if lo <= m * 10.0**k <= hi]
+            if len(ticks_125) >= 2:
+                axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            elif ticks_125:
+                axis.set_major_locator(FixedLocator(ticks_125))
+            else:
+                axis.set_major_locator(MaxNLocator(nbins=2, min_n_ticks=2))
             axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
 
 
@@ -492,11 +498,16 @@ def plot_law_grid(curve, laws: Mapping[str, object] | Sequence, *, ncols: int = 
 def plot_zoom(curve, laws: Mapping[str, object], ax=None, *, factor: float = EXTRAPOLATION_FACTOR,
               title: str = "held-out region, all laws", legend: bool = True):
     """Every law of ``laws`` (title -> fitted law) over the held-out region of ``curve``, each in
-    its :data:`LAW_COLORS` colour, with the held-out points: where the laws part ways."""
+    its :data:`LAW_COLORS` colour (a second fit of the same law dashed), with the held-out points:
+    where the laws part ways."""
     ax = new_ax(ax)
     x = extrapolation_grid(curve, factor)
+    styles = ("-", "--", ":", "-.")
+    seen: dict[str, int] = {}
     for name, law in laws.items():
-        ax.plot(x, law.predict(x), lw=2, color=law_color(name, law_color(law)), label=name, zorder=2)
+        color = law_color(name, law_color(law))
+        repeat = seen[str(color)] = seen.get(str(color), -1) + 1  # one law fitted two ways: same colour, new dash
+        ax.plot(x, law.predict(x), lw=2, color=color, ls=styles[repeat % len(styles)], label=name, zorder=2)
     ax.scatter(curve.x_test, curve.loss_test, s=16, color=COLORS["held_out"], linewidths=0, zorder=3,
                label="held out")
     label_axes(ax, curve, title=title)
