@@ -257,7 +257,20 @@ def _case_fit_contrast():
     return leaderboard_plots.plot_fit_contrast(curves, [_fits(c, (M2, M4)) for c in curves])
 
 
+def _case_difference_intervals():
+    """The leaderboard's intervals: differences of a few hundredths, in narrow panels."""
+    from scaling.studies import leaderboard_plots
+    laws = ["M1", "M2", "M3", "M4", "BNSL", "Chinchilla"]
+    rows = [dict(domain=d, law_a="M4", law_b=b, mean_diff=-0.04 + 0.01 * i, diff_lo=-0.075 + 0.01 * i,
+                 diff_hi=0.001 + 0.002 * i)
+            for d in ("IC", "NMT", "LM", "BB", "all") for i, b in enumerate(laws) if b != "M4"]
+    table = pd.DataFrame(rows + [dict(domain=d, law_a=b, law_b="M4", mean_diff=0.0, diff_lo=0.0, diff_hi=0.0)
+                                 for d in ("IC", "NMT", "LM", "BB", "all") for b in laws if b != "M4"])
+    return leaderboard_plots.plot_difference_intervals({"points": table, "curves": table}, "M4")
+
+
 READABLE_CASES = {
+    "plot_difference_intervals": _case_difference_intervals,
     "plot_law_rows (Figure 1)": _case_law_rows_figure1,
     "plot_law_rows (Figure 5)": _case_law_rows_figure5,
     "plot_law_rows (appendix, 80 dpi)": _case_law_rows_appendix,
@@ -299,7 +312,7 @@ CHECKED_IN_CHAPTERS = {
     "plot_excess_risk_fits", "plot_cutoff_panels", "plot_learning_regimes", "plot_fixed_exponent_fits",
     "plot_rmse_against_exponent", "plot_figure3", "plot_fixed_exponent_grid", "plot_bootstrap_curves",
     "plot_train_test_gap", "plot_exponents_by_shots", "plot_excess_risk_by_family", "plot_domain_bars",
-    "plot_noise_by_domain", "plot_rule_wins", "plot_difference_intervals", "plot_time_vs_rounds",
+    "plot_noise_by_domain", "plot_rule_wins", "plot_time_vs_rounds",
     "plot_time_vs_points", "plot_fit_times", "plot_fraction_medians", "plot_start_ratios",
     "plot_user_fit", "plot_user_fit_panels",
 }

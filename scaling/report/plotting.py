@@ -44,7 +44,7 @@ __all__ = [
     "new_ax", "page_grid_size", "MIN_PANEL_WIDTH", "log_axis", "finish_log_axes", "hide_inner_labels", "panel_grid", "figure_legend",
     "law_rmse",
     # how a figure reads on the built site
-    "CONTENT_WIDTH_PX", "MIN_PANEL_PX", "MIN_FONT_PT", "display_scale", "readability_problems",
+    "CONTENT_WIDTH_PX", "MIN_PANEL_PX", "MIN_FONT_PT", "display_scale", "readability_problems", "crowded_tick_labels", "thin_crowded_ticks",
     "page_width", "panel_height", "law_color", "sequence_colors", "add_zoom",
 ]
 
@@ -144,6 +144,27 @@ def _texts(ax):
     return [(kind, t) for kind, t in ax_texts if t.get_visible() and t.get_text().strip()]
 
 
+def crowded_tick_labels(ax) -> bool:
+    """Whether two neighbouring x tick labels of ``ax`` overlap (the figure must have been drawn)."""
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = sorted((t.get_window_extent(renderer) for t in ax.get_xticklabels()
+                    if t.get_visible() and t.get_text().strip()), key=lambda b: b.x0)
+    return any(a.x1 > b.x0 + 0.5 for a, b in zip(boxes, boxes[1:]))
+
+
+def thin_crowded_ticks(fig, axes, nbins: int = 4) -> None:
+    """Give every panel of ``axes`` whose x tick labels overlap fewer ticks (down to two bins):
+    narrow panels with long labels such as ``-0.075``."""
+    crowded = list(axes)
+    for bins in range(nbins, 1, -1):
+        fig.canvas.draw()
+        crowded = [ax for ax in crowded if crowded_tick_labels(ax)]
+        if not crowded:
+            return
+        for ax in crowded:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=bins - 1))
+
+
 def readability_problems(fig, width_px: float = CONTENT_WIDTH_PX, *, min_panel_px: float = MIN_PANEL_PX,
                          min_font_pt: float = MIN_FONT_PT) -> list[str]:
     """What a reader of the built site cannot read in ``fig``: one line per problem, none if fine.
@@ -151,7 +172,8 @@ def readability_problems(fig, width_px: float = CONTENT_WIDTH_PX, *, min_panel_p
     A panel (an ``Axes`` of the figure, not a colour bar, an inset nor an ``Axes`` labelled
     ``'strip'``: a residual strip under a panel, measured with it) must be ``min_panel_px``
     CSS pixels tall and every tick label, axis label, title, legend entry and text written into a
-    panel (bar values, heatmap cells; of panels, insets and figure legends) ``min_font_pt`` large, as shown at ``width_px`` (see :func:`display_scale`).
+    panel (bar values, heatmap cells; of panels, insets and figure legends) ``min_font_pt`` large,
+    and no two x tick labels of a panel may overlap, as shown at ``width_px`` (see :func:`display_scale`).
     """
     fig.canvas.draw()
     scale = display_scale(fig, width_px)
@@ -174,6 +196,9 @@ def readability_problems(fig, width_px: float = CONTENT_WIDTH_PX, *, min_panel_p
         for child in [ax, *ax.child_axes]:
             for kind, text in _texts(child):
                 check(kind, text)
+            if crowded_tick_labels(child):
+                problems.append(f"tick labels of panel {child.get_title() or child.get_label() or '?'!r} "
+                                f"run into each other")
     for legend in fig.legends:
         for text in legend.get_texts():
             check("legend", text)

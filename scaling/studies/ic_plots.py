@@ -16,7 +16,8 @@ import pandas as pd
 
 from ..report.html import sortable_table_html as html_table
 from ..report.plotting import (COLORS, EXTRAPOLATION_FACTOR, PALETTE, X_LABELS, finish_log_axes, law_color,
-                               law_rmse, log_axis, page_width, panel_height, plot_fit, plot_zoom)
+                               law_rmse, log_axis, page_width, panel_height, plot_fit, plot_zoom,
+                               thin_crowded_ticks)
 from ..report.tables import sci, winner_mask
 from .ic import WIN_DECIMALS, rmse_table
 
@@ -121,6 +122,8 @@ def plot_law_rows(curves: Sequence, laws: Sequence[Mapping[str, object]], *,
         fig.legend(handles, labels, loc="outside upper center", ncol=min(len(labels), 4), fontsize="small",
                    frameon=False, markerscale=2.5)
     fig.supxlabel(X_LABELS.get(curves[0].domain, "x"), fontsize=fontsize)
+    if zoom:  # a narrow zoom column: fewer ticks where "1.5 x 10^9" and "3 x 10^9" would meet
+        thin_crowded_ticks(fig, axes[:, -1])
     if suptitle and layout is None:  # in the 0.3 inch kept for it above the legend
         fig.suptitle(suptitle, y=1.0 - 0.04 / fig.get_size_inches()[1], va="top")
     elif suptitle:
