@@ -45,6 +45,7 @@ __all__ = [
     "law_rmse",
     # how a figure reads on the built site
     "CONTENT_WIDTH_PX", "MIN_PANEL_PX", "MIN_FONT_PT", "display_scale", "readability_problems", "crowded_tick_labels", "thin_crowded_ticks",
+    "wrap_wide_titles",
     "page_width", "panel_height", "law_color", "sequence_colors", "add_zoom",
 ]
 
@@ -165,6 +166,32 @@ def thin_crowded_ticks(fig, axes, nbins: int = 4) -> None:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=bins - 1))
 
 
+def wrap_wide_titles(fig, axes) -> None:
+    """Break a panel title wider than its panel onto two lines, before " (" or after the last ", "
+    (the curve labels of a grid of narrow panels, such as "ImageNet 10-shot (ViT/B/16)")."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    rows, line = set(), 0.0
+    for ax in axes:
+        text = ax.title.get_text()
+        if not ax.get_visible() or "\n" in text or not text.strip():
+            continue
+        if ax.title.get_window_extent(renderer).width <= ax.get_window_extent(renderer).width:
+            continue
+        if " (" in text:
+            ax.set_title(text.replace(" (", "\n(", 1))
+        elif ", " in text:
+            head, tail = text.rsplit(", ", 1)
+            ax.set_title(f"{head},\n{tail}")
+        else:
+            continue
+        spec = ax.get_subplotspec()
+        rows.add(spec.rowspan.start if spec is not None else id(ax))
+        line = max(line, 1.25 * ax.title.get_fontsize() / 72)
+    # the panels keep their height: the figure grows by one title line per row that has one more
+    fig.set_figheight(fig.get_figheight() + len(rows) * line)
+
+
 def readability_problems(fig, width_px: float = CONTENT_WIDTH_PX, *, min_panel_px: float = MIN_PANEL_PX,
                          min_font_pt: float = MIN_FONT_PT) -> list[str]:
     """What a reader of the built site cannot read in ``fig``: one line per problem, none if fine.
@@ -173,7 +200,7 @@ def readability_problems(fig, width_px: float = CONTENT_WIDTH_PX, *, min_panel_p
     ``'strip'``: a residual strip under a panel, measured with it) must be ``min_panel_px``
     CSS pixels tall and every tick label, axis label, title, legend entry and text written into a
     panel (bar values, heatmap cells; of panels, insets and figure legends) ``min_font_pt`` large,
-    and no two x tick labels of a panel may overlap, as shown at ``width_px`` (see :func:`display_scale`).
+    and no two x tick labels of a panel, nor two panel titles, may overlap, as shown at ``width_px`` (see :func:`display_scale`).
     """
     fig.canvas.draw()
     scale = display_scale(fig, width_px)
@@ -199,6 +226,10 @@ def readability_problems(fig, width_px: float = CONTENT_WIDTH_PX, *, min_panel_p
             if crowded_tick_labels(child):
                 problems.append(f"tick labels of panel {child.get_title() or child.get_label() or '?'!r} "
                                 f"run into each other")
+    titles = [ax.title.get_window_extent() for ax in fig.axes
+              if ax.get_visible() and ax.title.get_visible() and ax.title.get_text().strip()]
+    if any(a.overlaps(b) for i, a in enumerate(titles) for b in titles[i + 1:]):
+        problems.append("the titles of neighbouring panels run into each other")
     for legend in fig.legends:
         for text in legend.get_texts():
             check("legend", text)
@@ -472,6 +503,7 @@ def plot_curves(curves: Sequence, *, laws: Sequence | None = None, ncols: int = 
         hide_inner_labels(ax, i, len(curves), ncols_used)
         ax.xaxis.label.set_fontsize("small")
         ax.yaxis.label.set_fontsize("small")
+    wrap_wide_titles(fig, axes[:len(curves)])
     legend_ax = axes[0]
     if laws is not None:
         legend_ax = next((a for a, l in zip(axes, laws) if l is not None), axes[0])

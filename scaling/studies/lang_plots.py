@@ -22,7 +22,7 @@ from ..benchmark.catalogue import PAPER_LAWS
 from ..report import plotting
 from ..report.plotting import (COLORS, EXTRAPOLATION_FACTOR, LAW_COLORS, X_LABELS, Y_LABELS, extrapolation_grid,
                                figure_legend, finish_log_axes, hide_inner_labels, law_rmse, log_axis, new_ax,
-                               page_width, panel_grid, panel_height, plot_curve, plot_fit)
+                               page_width, panel_grid, panel_height, plot_curve, plot_fit, wrap_wide_titles)
 from ..report.tables import DENSE_STYLES, STATUS_STYLE, compact
 from . import lang as xl
 
@@ -140,6 +140,7 @@ def plot_overlay_grid(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
         ax.yaxis.label.set_fontsize("small")
         hide_inner_labels(ax, i, len(curves), ncols_used)
         finish_log_axes(ax)
+    wrap_wide_titles(fig, axes[:len(curves)])
     figure_legend(fig, axes[0], ncol=6)
     if suptitle:
         fig.suptitle(suptitle)

@@ -90,8 +90,9 @@ def plot_time_vs_points(growth: pd.DataFrame, predictions: pd.DataFrame | None =
     needed = {"n", "law", "method", "unit", "seconds"}
     if not isinstance(growth, pd.DataFrame) or needed - set(growth.columns):
         raise ValueError("growth must be the DataFrame of time_vs_points().")
-    panels = [(("global",), "one complete global fit", "seconds per fit"),
-              (("emulation", "literal"), "emulation: one round (M1: the whole fit)", "seconds per round")]
+    # two-line titles: three panels side by side leave each about 2.3 inches
+    panels = [(("global",), "global fit:\none complete fit", "seconds per fit"),
+              (("emulation", "literal"), "emulation: one round\n(M1: the whole fit)", "seconds per round")]
     panels = [p for p in panels if growth["method"].isin(p[0]).any()]
     n_panels = len(panels) + (predictions is not None)
     if axes is None:
@@ -119,7 +120,7 @@ def plot_time_vs_points(growth: pd.DataFrame, predictions: pd.DataFrame | None =
             ax.plot(h["n"], h["seconds"], marker="o", ms=4, ls="-" if method == "global" else "--",
                     color=colors["M4"] if method == "global" else "0.3",
                     label="global (root finding)" if method == "global" else "released grid (10,000 points)")
-        ax.set(xscale="log", yscale="log", title="M4 prediction at n points", xlabel="predicted points n",
+        ax.set(xscale="log", yscale="log", title="M4 prediction\nat n points", xlabel="predicted points n",
                ylabel="seconds")
         ax.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.3))
     fig.tight_layout()
