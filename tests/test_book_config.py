@@ -97,12 +97,12 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     config = CONFIG["sphinx"]["config"]
     assert "precompute" in CONFIG["sphinx"]["local_extensions"]
     toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
-    for page in config["precompute_pages"] + config["timing_pages"]:
+    for page in config["precompute_pages"] + config["alone_pages"]:
         assert page in toc and (ROOT / f"{page}.ipynb").is_file(), f"{page} is not a chapter"
     ext = _load_extension("precompute")
     started = []
     monkeypatch.setattr(ext.subprocess, "Popen", lambda command, **kw: started.append(command) or object())
-    app = SimpleNamespace(config=SimpleNamespace(precompute_pages=["book/b", "book/a"], timing_pages=["book/t"]),
+    app = SimpleNamespace(config=SimpleNamespace(precompute_pages=["book/b", "book/a"], alone_pages=["book/t"]),
                           outdir=str(tmp_path / "html"), srcdir=str(tmp_path))
     env = SimpleNamespace(doc2path=lambda name: tmp_path / f"{name}.ipynb")
     docs = ["book/a", "book/b", "book/c", "book/t", "api/x"]

@@ -9,7 +9,8 @@ execute such chapters, this extension
 * starts a second process that executes them (``precompute_pages``, in that order) with their
   outputs thrown away: it only fills the results cache;
 * has Sphinx read the other pages first, then the ``precompute_pages`` in the same order, and the
-  ``timing_pages`` (which measure speed, and must not share the machine) last of all.
+  ``alone_pages`` last of all, by when the helper has usually finished: the chapter that measures speed, and pages
+  of pure drawing that gain nothing from the cache and run faster on a quiet machine.
 
 When Sphinx reaches a heavy chapter, its results are read from the cache, or, if the second
 process is computing one right then, waited for (the cache locks each result), never computed
@@ -40,15 +41,15 @@ def _off(value: str | None) -> bool:
 
 def _order(app: Sphinx, env, docnames: list[str]) -> None:
     heavy = [d for d in app.config.precompute_pages if d in docnames]
-    timing = [d for d in app.config.timing_pages if d in docnames and d not in heavy]
-    light = [d for d in docnames if d not in heavy and d not in timing]
+    alone = [d for d in app.config.alone_pages if d in docnames and d not in heavy]
+    light = [d for d in docnames if d not in heavy and d not in alone]
     # One heavy page (an incremental build) gains nothing from a helper racing it on the same page.
     if len(heavy) < 2 or _off(os.environ.get(ENV)) or _off(os.environ.get("SCALING_RESULTS_CACHE")):
         # No helper: the heavy chapters first, so that a process running beside the build (the test
         # run's nbval) finds their results in the cache when it reaches them.
-        docnames[:] = heavy + light + timing
+        docnames[:] = heavy + light + alone
         return
-    docnames[:] = light + heavy + timing
+    docnames[:] = light + heavy + alone
     notebooks = [str(Path(env.doc2path(d))) for d in heavy]
     log = Path(app.outdir).parent / "precompute.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +72,7 @@ def _stop(app: Sphinx, exception) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("precompute_pages", [], "env")
-    app.add_config_value("timing_pages", [], "env")
+    app.add_config_value("alone_pages", [], "env")
     app.connect("env-before-read-docs", _order)
     app.connect("build-finished", _stop)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -169,8 +169,7 @@ def thin_crowded_ticks(fig, axes, nbins: int = 4) -> None:
 def wrap_wide_titles(fig, axes) -> None:
     """Break a panel title wider than its panel onto two lines, before " (" or after the last ", "
     (the curve labels of a grid of narrow panels, such as "ImageNet 10-shot (ViT/B/16)")."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # text widths need no drawing of the figure
     rows, line = set(), 0.0
     for ax in axes:
         text = ax.title.get_text()
@@ -187,7 +186,7 @@ def wrap_wide_titles(fig, axes) -> None:
             continue
         spec = ax.get_subplotspec()
         rows.add(spec.rowspan.start if spec is not None else id(ax))
-        line = max(line, 1.25 * ax.title.get_fontsize() / 72)
+        line = max(line, 1.5 * ax.title.get_fontsize() / 72)
     # the panels keep their height: the figure grows by one title line per row that has one more
     fig.set_figheight(fig.get_figheight() + len(rows) * line)
 
