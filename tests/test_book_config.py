@@ -100,8 +100,9 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     for page in config["precompute_pages"] + config["alone_pages"]:
         assert page in toc and (ROOT / f"{page}.ipynb").is_file(), f"{page} is not a chapter"
     ext = _load_extension("precompute")
-    started = []
-    monkeypatch.setattr(ext.subprocess, "Popen", lambda command, **kw: started.append(command) or object())
+    started, started_env = [], []
+    monkeypatch.setattr(ext.subprocess, "Popen",
+                        lambda command, **kw: started.append(command) or started_env.append(kw["env"]) or object())
     app = SimpleNamespace(config=SimpleNamespace(precompute_pages=["book/b", "book/a"], alone_pages=["book/t"]),
                           outdir=str(tmp_path / "html"), srcdir=str(tmp_path))
     env = SimpleNamespace(doc2path=lambda name: tmp_path / f"{name}.ipynb")
@@ -112,6 +113,7 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     # the light pages first, then the heavy ones in the helper's order, the timing page last
     assert docs == ["book/c", "api/x", "book/b", "book/a", "book/t"]
     assert [Path(p).name for p in started[0][2:]] == ["b.ipynb", "a.ipynb"]
+    assert started_env[0]["SCALING_KERNEL_FIGURES"] == "off" and started_env[0]["MPLBACKEND"] == "Agg"  # draws nothing
     # off: no helper, and the heavy pages first (for nbval running beside the build)
     monkeypatch.setenv(ext.ENV, "0")
     docs = ["book/a", "book/c", "book/t", "book/b"]

@@ -7,7 +7,7 @@ hash of the package and the data and read back by whoever asks next. So when a b
 execute such chapters, this extension
 
 * starts a second process that executes them (``precompute_pages``, in that order) with their
-  outputs thrown away: it only fills the results cache;
+  outputs thrown away and no figure drawn: it only fills the results cache;
 * has Sphinx read the other pages first, then the ``precompute_pages`` in the same order, and the
   ``alone_pages`` last of all, by when the helper has usually finished: the chapter that measures speed, and pages
   of pure drawing that gain nothing from the cache and run faster on a quiet machine.
@@ -54,8 +54,10 @@ def _order(app: Sphinx, env, docnames: list[str]) -> None:
     log = Path(app.outdir).parent / "precompute.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("w")
+    # Its kernels draw nothing (Agg, kept by scaling._notebook): only the cached results matter there.
+    quiet = {**os.environ, "MPLBACKEND": "Agg", "SCALING_KERNEL_FIGURES": "off"}
     app._precompute = (subprocess.Popen([sys.executable, __file__, *notebooks], cwd=app.srcdir, stdout=handle,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL), handle)
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=quiet), handle)
     LOGGER.info(f"precompute: a second process computes the shared results of {len(heavy)} chapter(s) ahead "
                 f"(log: {log})")
 
