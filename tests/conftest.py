@@ -46,9 +46,12 @@ def book_build_command() -> list[str]:
             "build", str(ROOT), "-W", "--keep-going"]
 
 
-def _browser_available() -> bool:
-    return bool(os.environ.get("SCALING_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-                or Path("/usr/bin/chromium").exists())
+def chromium_path() -> str | None:
+    """Headless Chromium for the browser test: ``$SCALING_CHROMIUM``, else Debian's ``chromium``."""
+    path = os.environ.get("SCALING_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path and Path("/usr/bin/chromium").exists():
+        path = "/usr/bin/chromium"
+    return path
 
 
 def pytest_collection_finish(session):
@@ -62,7 +65,7 @@ def pytest_collection_finish(session):
     units = [item for item in session.items if not item.nodeid.startswith(("book/", BROWSER_TESTS))]
     session.items[:] = chapters + units + browser
     config = session.config
-    if (config.option.collectonly or os.environ.get("SCALING_BOOK_BUILT") == "1" or not _browser_available()
+    if (config.option.collectonly or os.environ.get("SCALING_BOOK_BUILT") == "1" or not chromium_path()
             or not any("site" in getattr(item, "fixturenames", ()) for item in browser)):
         return
     log = ROOT / "_build" / "pytest-book-build.log"

@@ -28,7 +28,6 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -42,7 +41,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from conftest import BOOK_BUILD, book_build_command
+from conftest import BOOK_BUILD, book_build_command, chromium_path
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -86,9 +85,7 @@ def _in_ci() -> bool:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    path = os.environ.get("SCALING_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path and Path("/usr/bin/chromium").exists():
-        path = "/usr/bin/chromium"
+    path = chromium_path()
     if not path:
         message = ("headless Chromium is not installed (Debian: `apt-get install -y chromium`); "
                    "the browser checks of the book need it")
