@@ -1,5 +1,7 @@
 """Shared fixtures: the real benchmark, read from $SCALING_DATA_DIR (CI points it at ../shared/data)."""
 
+import copy
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -7,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
+import yaml
 
 from scaling.benchmark import DATA_DIR_ENV, load_benchmark
 
@@ -31,13 +35,26 @@ def _no_shared_results(monkeypatch):
 
 
 # -- the browser test's book build, started as soon as the tests are known --------------------------
-# The build (every chapter executed by Jupyter Book) is the longest single step of the run. Started in
-# the background when collection ends, it runs on the second core beside the unit tests and nbval;
-# the browser tests are moved to the end, and their `site` fixture waits for it. Results the chapters
-# share are computed once, by whichever process asks first (scaling.cache locks them).
+# The build is the longest step of the run. Started in the background when collection ends, it runs
+# beside nbval and the unit tests; the browser tests are moved to the end, and their `site` fixture
+# waits for it. Each chapter is executed once: nbval executes it, and the build shows the outputs of
+# that execution (book/_ext/reuse_test_executions.py; nbval's notebooks are written to EXECUTIONS).
+# Meanwhile the build's helper process (book/_ext/precompute.py) computes the heavy chapters' shared
+# results on the second core, so nbval runs the light chapters first, in the order Sphinx reads them.
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_BUILD = pytest.StashKey[dict]()
+EXECUTIONS = ROOT / "_build" / "test-executions"
 BROWSER_TESTS = "tests/test_book_browser.py"
+
+
+def _book_extension(name: str):
+    spec = importlib.util.spec_from_file_location(f"book_ext_{name}", ROOT / "book" / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HANDOFF = _book_extension("reuse_test_executions")
 
 
 def book_build_command() -> list[str]:
@@ -54,29 +71,104 @@ def chromium_path() -> str | None:
     return path
 
 
+def chapter_order(notebooks: list[str]) -> list[str]:
+    """The chapters (``book/<name>``) in the order the build reads them with its helper on: the light
+    ones by name, then ``precompute_pages`` and ``alone_pages`` in their configured order."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    heavy = [d for d in config["precompute_pages"] if d in notebooks]
+    alone = [d for d in config["alone_pages"] if d in notebooks and d not in heavy]
+    return sorted(d for d in notebooks if d not in heavy and d not in alone) + heavy + alone
+
+
+def _notebook_of(item) -> str | None:
+    """``book/intro`` for a cell of book/intro.ipynb run by nbval, else None."""
+    if type(item).__name__ != "IPyNbCell":
+        return None
+    return Path(item.parent.path).resolve().relative_to(ROOT).with_suffix("").as_posix()
+
+
 def pytest_collection_finish(session):
     browser = [item for item in session.items if item.nodeid.startswith(BROWSER_TESTS)]
     if not browser:
         return
-    # The chapters (nbval) first: they run beside the build from the start, which executes the heavy
-    # chapters first, so each side finds much of what the other computed in the results cache; then
-    # the unit tests; the browser tests last, once the build is done.
-    chapters = [item for item in session.items if item.nodeid.startswith("book/")]
-    units = [item for item in session.items if not item.nodeid.startswith(("book/", BROWSER_TESTS))]
+    # The chapters (nbval) first, in the build's reading order; then the unit tests; the browser tests
+    # last, once the build is done.
+    cells: dict[str, list] = {}
+    for item in session.items:
+        if (name := _notebook_of(item)) is not None:
+            cells.setdefault(name, []).append(item)
+    chapters = [item for name in chapter_order(list(cells)) for item in cells[name]]
+    units = [item for item in session.items if _notebook_of(item) is None and not item.nodeid.startswith(BROWSER_TESTS)]
     session.items[:] = chapters + units + browser
     config = session.config
     if (config.option.collectonly or os.environ.get("SCALING_BOOK_BUILT") == "1" or not chromium_path()
             or not any("site" in getattr(item, "fixturenames", ()) for item in browser)):
         return
+    # the notebooks nbval runs whole (every code cell selected) are handed to the build
+    shutil.rmtree(EXECUTIONS, ignore_errors=True)
+    EXECUTIONS.mkdir(parents=True)
+    whole = {name: items for name, items in cells.items()
+             if len(items) == sum(c.cell_type == "code" for c in items[0].parent.nb.cells)}
+    (EXECUTIONS / HANDOFF.EXPECTED).write_text(
+        "".join(f"{Path(items[0].parent.path).resolve()}\n" for items in whole.values()), encoding="utf-8")
+    config.stash[HANDOFF_STATE] = {name: {"items": items, "outputs": {}, "failed": False, "seconds": 0.0}
+                                   for name, items in whole.items()}
     log = ROOT / "_build" / "pytest-book-build.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("w")
-    # nbval runs beside this build and fills the results cache as it goes: no third process
-    # (book/_ext/precompute.py) on the two cores
-    env = {**os.environ, "SCALING_BOOK_PRECOMPUTE": "0"}
+    env = {**os.environ, HANDOFF.ENV: str(EXECUTIONS)}
     process = subprocess.Popen(book_build_command(), cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, env=env)
     config.stash[BOOK_BUILD] = {"process": process, "log": log, "handle": handle, "start": time.perf_counter()}
+
+
+HANDOFF_STATE = pytest.StashKey[dict]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Collect nbval's outputs cell by cell; after a chapter's last cell, hand the executed notebook
+    (or a ``.failed`` mark) to the build."""
+    report = (yield).get_result()
+    state = item.config.stash.get(HANDOFF_STATE, {}).get(_notebook_of(item) or "")
+    if state is None:
+        return
+    state["seconds"] += report.duration
+    if report.failed or report.skipped:
+        state["failed"] = True
+    elif report.when == "call":
+        state["outputs"][item.cell_num] = item.test_outputs
+    if report.when == "teardown" and item is state["items"][-1]:
+        _hand_over(item, state)
+
+
+def _hand_over(item, state) -> None:
+    path = Path(item.parent.path)
+    code = [cell for cell in item.parent.nb.cells if cell.cell_type == "code"]
+    if state["failed"] or len(state["outputs"]) != len(code):
+        HANDOFF.handoff_path(EXECUTIONS, path, ".failed").write_text("nbval did not pass every cell\n")
+        return
+    notebook = copy.deepcopy(item.parent.nb)
+    for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+        cell.outputs = [nbformat.from_dict(output) for output in state["outputs"][number]]
+        cell.execution_count = number + 1
+    notebook.metadata["scaling_test_execution"] = {"seconds": round(state["seconds"], 3)}
+    target = HANDOFF.handoff_path(EXECUTIONS, path)
+    partial = target.with_suffix(".partial")
+    nbformat.write(notebook, partial)
+    os.replace(partial, target)  # the build never reads half a file
+
+
+def release_unfinished(config) -> None:
+    """Mark every chapter nbval has not handed over as failed, so that the build executes it itself
+    instead of waiting for it (called once the chapters have run, and at the end of the session)."""
+    for name, state in config.stash.get(HANDOFF_STATE, {}).items():
+        path = Path(state["items"][0].parent.path)
+        if not HANDOFF.handoff_path(EXECUTIONS, path).exists():
+            HANDOFF.handoff_path(EXECUTIONS, path, ".failed").write_text("nbval did not finish this chapter\n")
+
+
+def pytest_sessionfinish(session):
+    release_unfinished(session.config)
 
 
 def pytest_unconfigure(config):
