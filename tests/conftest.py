@@ -43,6 +43,7 @@ def _no_shared_results(monkeypatch):
 # results on the second core, so nbval runs the light chapters first, in the order Sphinx reads them.
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_BUILD = pytest.StashKey[dict]()
+HANDOFF_STATE = pytest.StashKey[dict]()  # per chapter handed to the build: its items, outputs so far
 EXECUTIONS = ROOT / "_build" / "test-executions"
 BROWSER_TESTS = "tests/test_book_browser.py"
 
@@ -113,6 +114,7 @@ def pytest_collection_finish(session):
         "".join(f"{Path(items[0].parent.path).resolve()}\n" for items in whole.values()), encoding="utf-8")
     config.stash[HANDOFF_STATE] = {name: {"items": items, "outputs": {}, "failed": False, "seconds": 0.0}
                                    for name, items in whole.items()}
+    config.pluginmanager.register(_HandOver(), "scaling-chapter-handover")
     log = ROOT / "_build" / "pytest-book-build.log"
     handle = log.open("w")
     env = {**os.environ, HANDOFF.ENV: str(EXECUTIONS)}
@@ -121,24 +123,27 @@ def pytest_collection_finish(session):
     config.stash[BOOK_BUILD] = {"process": process, "log": log, "handle": handle, "start": time.perf_counter()}
 
 
-HANDOFF_STATE = pytest.StashKey[dict]()
+class _HandOver:
+    """Collects nbval's outputs cell by cell; after a chapter's last cell, hands the executed notebook
+    (or a ``.failed`` mark) to the build. A plugin rather than hooks of this conftest, whose hooks
+    would only see the items under tests/."""
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        state = item.config.stash.get(HANDOFF_STATE, {}).get(_notebook_of(item) or "")
+        if state is None:
+            return
+        state["seconds"] += report.duration
+        if report.failed or report.skipped:
+            state["failed"] = True
+        elif report.when == "call":
+            state["outputs"][item.cell_num] = item.test_outputs
+        if report.when == "teardown" and item is state["items"][-1]:
+            _hand_over(item, state)
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Collect nbval's outputs cell by cell; after a chapter's last cell, hand the executed notebook
-    (or a ``.failed`` mark) to the build."""
-    report = (yield).get_result()
-    state = item.config.stash.get(HANDOFF_STATE, {}).get(_notebook_of(item) or "")
-    if state is None:
-        return
-    state["seconds"] += report.duration
-    if report.failed or report.skipped:
-        state["failed"] = True
-    elif report.when == "call":
-        state["outputs"][item.cell_num] = item.test_outputs
-    if report.when == "teardown" and item is state["items"][-1]:
-        _hand_over(item, state)
+    def pytest_sessionfinish(self, session):
+        release_unfinished(session.config)
 
 
 def _hand_over(item, state) -> None:
@@ -165,10 +170,6 @@ def release_unfinished(config) -> None:
         path = Path(state["items"][0].parent.path)
         if not HANDOFF.handoff_path(EXECUTIONS, path).exists():
             HANDOFF.handoff_path(EXECUTIONS, path, ".failed").write_text("nbval did not finish this chapter\n")
-
-
-def pytest_sessionfinish(session):
-    release_unfinished(session.config)
 
 
 def pytest_unconfigure(config):
