@@ -146,6 +146,20 @@ class _HandOver:
         release_unfinished(session.config)
 
 
+def _ends_with_semicolon(source: str) -> bool:
+    """IPython's rule that a trailing ``;`` hides a cell's value. nbval runs cells without storing
+    them in the history, where IPython looks for that ``;``, so its kernel shows the value anyway
+    (a figure returned by a plotting call would appear twice): the hand-over drops it, as a
+    notebook would."""
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return DisplayHook.semicolon_at_end_of_expression(TransformerManager().transform_cell(source))
+    except Exception:  # noqa: BLE001 - code IPython cannot tokenize shows its value
+        return False
+
+
 def _hand_over(item, state) -> None:
     path = Path(item.parent.path)
     code = [cell for cell in item.parent.nb.cells if cell.cell_type == "code"]
@@ -154,7 +168,9 @@ def _hand_over(item, state) -> None:
         return
     notebook = copy.deepcopy(item.parent.nb)
     for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
-        cell.outputs = [nbformat.from_dict(output) for output in state["outputs"][number]]
+        silenced = _ends_with_semicolon(cell.source)
+        cell.outputs = [nbformat.from_dict(output) for output in state["outputs"][number]
+                        if not (silenced and output["output_type"] == "execute_result")]
         cell.execution_count = number + 1
     notebook.metadata["scaling_test_execution"] = {"seconds": round(state["seconds"], 3)}
     target = HANDOFF.handoff_path(EXECUTIONS, path)

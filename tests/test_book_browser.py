@@ -41,7 +41,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from conftest import BOOK_BUILD, book_build_command, chromium_path, release_unfinished
+from conftest import BOOK_BUILD, EXECUTIONS, HANDOFF, book_build_command, chromium_path, release_unfinished
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -404,6 +404,22 @@ def test_the_book_has_figures(site):
     """Most chapters draw figures: the executed notebooks hold dozens of them (none means a lost backend)."""
     made = {p: _notebook_figures(p) for p in PAGES}
     assert sum(n or 0 for n in made.values()) >= 40, f"the executed notebooks hold too few figures: {made}"
+
+
+def test_each_chapter_ran_once(site, request):
+    """In this session every chapter is executed once, by nbval: the build shows those outputs and
+    executes none of the chapters nbval ran (book/_ext/reuse_test_executions.py)."""
+    build = request.config.stash.get(BOOK_BUILD, None)
+    if build is None:
+        pytest.skip("the book was not built by this test session")
+    handed = sorted(HANDOFF.expected(EXECUTIONS))
+    assert handed, "nbval handed no chapter to the build"
+    log = build["log"].read_text(errors="replace")
+    twice = [path for path in handed if f"{path}: Executed notebook" in log]
+    assert not twice, (f"the build executed again {len(twice)} chapter(s) nbval had run (a failing cell "
+                       f"marks a chapter .failed in {EXECUTIONS}): {twice}")
+    read = [path for path in handed if f"{path}: " in log]
+    assert all(f"{path}: Took the outputs of the test run's execution" in log for path in read)
 
 
 def test_downloaded_notebooks_carry_their_outputs(site):

@@ -87,3 +87,13 @@ def test_nbval_runs_the_chapters_in_the_order_the_build_reads_them():
     heavy, alone = config["sphinx"]["config"]["precompute_pages"], config["sphinx"]["config"]["alone_pages"]
     order = chapter_order(["book/zeta", alone[0], heavy[1], "book/alpha", heavy[0]])
     assert order == ["book/alpha", "book/zeta", heavy[0], heavy[1], alone[0]]
+
+
+def test_a_trailing_semicolon_hides_the_value_as_in_a_notebook():
+    from conftest import _ends_with_semicolon
+
+    assert _ends_with_semicolon("plot(\n    x,\n);")
+    assert _ends_with_semicolon("fig = make()\nfig;  # hidden")
+    assert not _ends_with_semicolon("fig")
+    assert not _ends_with_semicolon("x = f(1); y = 2\ny")
+    assert not _ends_with_semicolon("%time f(1)")

@@ -16,9 +16,9 @@ When Sphinx reaches a heavy chapter, its results are read from the cache, or, if
 process is computing one right then, waited for (the cache locks each result), never computed
 twice. Nothing on a page comes from the second process: every page is still executed by MyST-NB.
 The helper is killed when the build ends. ``SCALING_BOOK_PRECOMPUTE=0`` switches it off, as does
-``SCALING_RESULTS_CACHE=0``; Sphinx then reads the heavy chapters first. The test run does this:
-there nbval executes the chapters beside the build and finds the heavy results that the build
-computed first.
+``SCALING_RESULTS_CACHE=0``; Sphinx then reads the heavy chapters first. In the test run the helper
+works beside nbval, which executes the chapters in the order Sphinx reads them and hands its
+outputs to the build (``reuse_test_executions.py``).
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def _order(app: Sphinx, env, docnames: list[str]) -> None:
     light = [d for d in docnames if d not in heavy and d not in alone]
     # One heavy page (an incremental build) gains nothing from a helper racing it on the same page.
     if len(heavy) < 2 or _off(os.environ.get(ENV)) or _off(os.environ.get("SCALING_RESULTS_CACHE")):
-        # No helper: the heavy chapters first, so that a process running beside the build (the test
-        # run's nbval) finds their results in the cache when it reaches them.
+        # No helper: the heavy chapters first (their results are then in the cache for anyone
+        # running chapters beside the build).
         docnames[:] = heavy + light + alone
         return
     docnames[:] = light + heavy + alone
