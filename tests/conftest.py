@@ -34,17 +34,21 @@ def _no_shared_results(monkeypatch):
     monkeypatch.setenv("SCALING_RESULTS_CACHE", "0")
 
 
-# -- the browser test's book build, started as soon as the tests are known --------------------------
-# The build is the longest step of the run. Started in the background when collection ends, it runs
-# beside nbval and the unit tests; the browser tests are moved to the end, and their `site` fixture
-# waits for it. Each chapter is executed once: nbval executes it, and the build shows the outputs of
-# that execution (book/_ext/reuse_test_executions.py; nbval's notebooks are written to EXECUTIONS).
-# Meanwhile the build's helper process (book/_ext/precompute.py) computes the heavy chapters' shared
-# results on the second core, so nbval runs the light chapters first, in the order Sphinx reads them.
+# -- the chapters, the unit tests and the browser test's book build, side by side -------------------
+# pytest.ini runs two xdist workers, which take the test files (a chapter is one file) from one queue:
+# the light chapters first, then the unit tests, the heavy chapters, and the browser tests last. As
+# soon as the tests are known, the book build starts in the background (from xdist's controller, or
+# from the one process with `-n 0`); the browser tests' `site` fixture waits for it. Each chapter is
+# executed once: nbval executes it and the build shows the outputs of that execution
+# (book/_ext/reuse_test_executions.py; the workers hand nbval's notebooks over in EXECUTIONS). While
+# the workers run the light chapters and the unit tests, the build's helper process
+# (book/_ext/precompute.py) computes the heavy chapters' shared results, so nbval finds them ready.
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_BUILD = pytest.StashKey[dict]()
-HANDOFF_STATE = pytest.StashKey[dict]()  # per chapter handed to the build: its items, outputs so far
+HANDOFF_STATE = pytest.StashKey[dict]()  # per chapter this process may hand over: its items, outputs
 EXECUTIONS = ROOT / "_build" / "test-executions"
+BUILD_LOG = ROOT / "_build" / "pytest-book-build.log"
+BUILD_EXIT = EXECUTIONS / "build.exit"  # the build's exit status, written when it ends
 BROWSER_TESTS = "tests/test_book_browser.py"
 
 
@@ -88,39 +92,102 @@ def _notebook_of(item) -> str | None:
     return Path(item.parent.path).resolve().relative_to(ROOT).with_suffix("").as_posix()
 
 
-def pytest_collection_finish(session):
-    browser = [item for item in session.items if item.nodeid.startswith(BROWSER_TESTS)]
-    if not browser:
-        return
-    # The chapters (nbval) first, in the build's reading order; then the unit tests; the browser tests
-    # last, once the build is done.
+def _code_cells(notebook: Path) -> int:
+    return sum(cell.cell_type == "code" for cell in nbformat.read(notebook, as_version=4).cells)
+
+
+def _whole_chapters(nodeids: list[str]) -> list[Path]:
+    """The notebooks of which every code cell is among ``nodeids`` (nbval's ``book/x.ipynb::Cell k``)."""
+    cells: dict[str, int] = {}
+    for nodeid in nodeids:
+        path = nodeid.split("::", 1)[0]
+        if path.endswith(".ipynb") and "::Cell " in nodeid:
+            cells[path] = cells.get(path, 0) + 1
+    return [(ROOT / path).resolve() for path, n in cells.items() if n == _code_cells(ROOT / path)]
+
+
+def _wants_build(config, nodeids: list[str]) -> bool:
+    return (not config.option.collectonly and os.environ.get("SCALING_BOOK_BUILT") != "1"
+            and chromium_path() is not None and any(n.startswith(BROWSER_TESTS) for n in nodeids))
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The queue the xdist workers take files from (or the order of a ``-n 0`` run): light chapters
+    in the build's reading order, the unit tests, the heavy and the timing chapters, the browser
+    tests. The unit tests keep both workers busy while the build's helper computes the heavy results."""
+    browser = [item for item in items if item.nodeid.startswith(BROWSER_TESTS)]
     cells: dict[str, list] = {}
-    for item in session.items:
+    for item in items:
         if (name := _notebook_of(item)) is not None:
             cells.setdefault(name, []).append(item)
-    chapters = [item for name in chapter_order(list(cells)) for item in cells[name]]
-    units = [item for item in session.items if _notebook_of(item) is None and not item.nodeid.startswith(BROWSER_TESTS)]
-    session.items[:] = chapters + units + browser
+    order = chapter_order(list(cells))
+    config_pages = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    late = set(config_pages["precompute_pages"]) | set(config_pages["alone_pages"])
+    light = [item for name in order if name not in late for item in cells[name]]
+    heavy = [item for name in order if name in late for item in cells[name]]
+    units = [item for item in items if _notebook_of(item) is None and not item.nodeid.startswith(BROWSER_TESTS)]
+    items[:] = light + units + heavy + browser
+
+
+def pytest_collection_finish(session):
     config = session.config
-    if (config.option.collectonly or os.environ.get("SCALING_BOOK_BUILT") == "1" or not chromium_path()
-            or not any("site" in getattr(item, "fixturenames", ()) for item in browser)):
+    nodeids = [item.nodeid for item in session.items]
+    if not _wants_build(config, nodeids):
         return
-    # the notebooks nbval runs whole (every code cell selected) are handed to the build
+    whole = {str(path) for path in _whole_chapters(nodeids)}
+    state = {}
+    for item in session.items:
+        name = _notebook_of(item)
+        if name is not None and str(Path(item.parent.path).resolve()) in whole:
+            state.setdefault(name, {"items": [], "outputs": {}, "failed": False, "seconds": 0.0,
+                                    "started": False})["items"].append(item)
+    config.stash[HANDOFF_STATE] = state
+    config.pluginmanager.register(_HandOver(), "scaling-chapter-handover")
+    if not _is_worker(config):  # one process (-n 0): it starts the build itself
+        start_book_build(config, nodeids)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """xdist's controller: start the build once the first worker has collected (before any test runs)."""
+    if _wants_build(node.config, ids):
+        start_book_build(node.config, ids)
+
+
+def start_book_build(config, nodeids: list[str]) -> None:
+    """Start ``jupyter-book build`` in the background, once per run. A small wrapper writes its exit
+    status to BUILD_EXIT, so that the browser tests can wait for it from any worker."""
+    if config.stash.get(BOOK_BUILD, None) is not None:
+        return
     shutil.rmtree(EXECUTIONS, ignore_errors=True)
     EXECUTIONS.mkdir(parents=True)
-    whole = {name: items for name, items in cells.items()
-             if len(items) == sum(c.cell_type == "code" for c in items[0].parent.nb.cells)}
-    (EXECUTIONS / HANDOFF.EXPECTED).write_text(
-        "".join(f"{Path(items[0].parent.path).resolve()}\n" for items in whole.values()), encoding="utf-8")
-    config.stash[HANDOFF_STATE] = {name: {"items": items, "outputs": {}, "failed": False, "seconds": 0.0}
-                                   for name, items in whole.items()}
-    config.pluginmanager.register(_HandOver(), "scaling-chapter-handover")
-    log = ROOT / "_build" / "pytest-book-build.log"
-    handle = log.open("w")
-    env = {**os.environ, HANDOFF.ENV: str(EXECUTIONS)}
-    process = subprocess.Popen(book_build_command(), cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, env=env)
-    config.stash[BOOK_BUILD] = {"process": process, "log": log, "handle": handle, "start": time.perf_counter()}
+    (EXECUTIONS / HANDOFF.EXPECTED).write_text("".join(f"{p}\n" for p in _whole_chapters(nodeids)), encoding="utf-8")
+    handle = BUILD_LOG.open("w")
+    wrapper = ("import subprocess, sys; code = subprocess.call(sys.argv[2:]); "
+               "open(sys.argv[1] + '.partial', 'w').write(str(code)); "
+               "__import__('os').replace(sys.argv[1] + '.partial', sys.argv[1])")
+    process = subprocess.Popen([sys.executable, "-c", wrapper, str(BUILD_EXIT), *book_build_command()], cwd=ROOT,
+                               stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env={**os.environ, HANDOFF.ENV: str(EXECUTIONS)}, start_new_session=True)
+    (EXECUTIONS / "build.started").write_text(f"{time.time()}\n")
+    config.stash[BOOK_BUILD] = {"process": process, "handle": handle}
+
+
+def wait_for_book_build(timeout: float = 3600) -> tuple[int, float] | None:
+    """The exit status of this run's background build and its duration, or None if none was started."""
+    started = EXECUTIONS / "build.started"
+    if not started.is_file():
+        return None
+    end = time.monotonic() + timeout
+    while not BUILD_EXIT.is_file():
+        if time.monotonic() > end:
+            return (-1, timeout)
+        time.sleep(0.5)
+    return int(BUILD_EXIT.read_text().strip() or -1), BUILD_EXIT.stat().st_mtime - float(started.read_text())
 
 
 class _HandOver:
@@ -134,6 +201,7 @@ class _HandOver:
         state = item.config.stash.get(HANDOFF_STATE, {}).get(_notebook_of(item) or "")
         if state is None:
             return
+        state["started"] = True
         state["seconds"] += report.duration
         if report.failed or report.skipped:
             state["failed"] = True
@@ -180,16 +248,19 @@ def _hand_over(item, state) -> None:
 
 
 def release_unfinished(config) -> None:
-    """Mark every chapter nbval has not handed over as failed, so that the build executes it itself
-    instead of waiting for it (called once the chapters have run, and at the end of the session)."""
-    for name, state in config.stash.get(HANDOFF_STATE, {}).items():
+    """Mark the chapters this process started and did not hand over (an interrupted or ``-x`` run) as
+    failed, so that the build executes them itself instead of waiting for them."""
+    for state in config.stash.get(HANDOFF_STATE, {}).values():
         path = Path(state["items"][0].parent.path)
-        if not HANDOFF.handoff_path(EXECUTIONS, path).exists():
+        if state["started"] and not HANDOFF.handoff_path(EXECUTIONS, path).exists():
             HANDOFF.handoff_path(EXECUTIONS, path, ".failed").write_text("nbval did not finish this chapter\n")
 
 
 def pytest_unconfigure(config):
     build = config.stash.get(BOOK_BUILD, None)
-    if build and build["process"].poll() is None:  # an interrupted run does not leave a build behind
-        build["process"].kill()
+    if build is None:
+        return
+    if build["process"].poll() is None:  # an interrupted run does not leave a build behind
+        os.killpg(build["process"].pid, 9)
         build["process"].wait()
+    build["handle"].close()

@@ -41,7 +41,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from conftest import BOOK_BUILD, EXECUTIONS, HANDOFF, book_build_command, chromium_path, release_unfinished
+from conftest import BUILD_LOG, EXECUTIONS, HANDOFF, book_build_command, chromium_path, wait_for_book_build
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -115,22 +115,18 @@ def site(chromium, request) -> Path:
         if stale:
             pytest.fail(f"{BUILT_ENV}=1 but the build is older than the sources of {stale}; rebuild the book.")
         return HTML
-    build = request.config.stash.get(BOOK_BUILD, None)
-    if build is None:  # not started early (e.g. collected in an unusual way): build now
-        command = book_build_command()
+    command = book_build_command()
+    waited = wait_for_book_build()  # started in the background when the tests were collected
+    if waited is None:  # not started early (e.g. collected in an unusual way): build now
         start = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        code, output = done.returncode, done.stdout + done.stderr
+        code, output, seconds = done.returncode, done.stdout + done.stderr, time.perf_counter() - start
     else:
-        release_unfinished(request.config)  # the chapters ran before these tests: the build waits for none
-        command, start = build["process"].args, build["start"]
-        code = build["process"].wait()
-        build["handle"].close()
-        output = build["log"].read_text(errors="replace")
+        (code, seconds), output = waited, BUILD_LOG.read_text(errors="replace")
     if code != 0:
         tail = "\n".join(output.splitlines()[-60:])
         pytest.fail(f"`{' '.join(command)}` failed (exit {code}):\n{tail}")
-    print(f"book built in {time.perf_counter() - start:.0f} s (from the start of the build)")
+    print(f"book built in {seconds:.0f} s")
     return HTML
 
 
@@ -406,15 +402,14 @@ def test_the_book_has_figures(site):
     assert sum(n or 0 for n in made.values()) >= 40, f"the executed notebooks hold too few figures: {made}"
 
 
-def test_each_chapter_ran_once(site, request):
-    """In this session every chapter is executed once, by nbval: the build shows those outputs and
+def test_each_chapter_ran_once(site):
+    """In this run every chapter is executed once, by nbval: the build shows those outputs and
     executes none of the chapters nbval ran (book/_ext/reuse_test_executions.py)."""
-    build = request.config.stash.get(BOOK_BUILD, None)
-    if build is None:
-        pytest.skip("the book was not built by this test session")
+    if wait_for_book_build() is None:
+        pytest.skip("the book was not built by this test run")
     handed = sorted(HANDOFF.expected(EXECUTIONS))
     assert handed, "nbval handed no chapter to the build"
-    log = build["log"].read_text(errors="replace")
+    log = BUILD_LOG.read_text(errors="replace")
     twice = [path for path in handed if f"{path}: Executed notebook" in log]
     assert not twice, (f"the build executed again {len(twice)} chapter(s) nbval had run (a failing cell "
                        f"marks a chapter .failed in {EXECUTIONS}): {twice}")
