@@ -232,7 +232,7 @@ def _hand_over(item, state) -> None:
     path = Path(item.parent.path)
     code = [cell for cell in item.parent.nb.cells if cell.cell_type == "code"]
     if state["failed"] or len(state["outputs"]) != len(code):
-        HANDOFF.handoff_path(EXECUTIONS, path, ".failed").write_text("nbval did not pass every cell\n")
+        HANDOFF.mark_failed(EXECUTIONS, path, "nbval did not pass every cell")
         return
     notebook = copy.deepcopy(item.parent.nb)
     for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
@@ -240,11 +240,7 @@ def _hand_over(item, state) -> None:
         cell.outputs = [nbformat.from_dict(output) for output in state["outputs"][number]
                         if not (silenced and output["output_type"] == "execute_result")]
         cell.execution_count = number + 1
-    notebook.metadata["scaling_test_execution"] = {"seconds": round(state["seconds"], 3)}
-    target = HANDOFF.handoff_path(EXECUTIONS, path)
-    partial = target.with_suffix(".partial")
-    nbformat.write(notebook, partial)
-    os.replace(partial, target)  # the build never reads half a file
+    HANDOFF.hand_over(EXECUTIONS, path, notebook, state["seconds"], by="nbval (the test run)")
 
 
 def release_unfinished(config) -> None:
@@ -253,7 +249,7 @@ def release_unfinished(config) -> None:
     for state in config.stash.get(HANDOFF_STATE, {}).values():
         path = Path(state["items"][0].parent.path)
         if state["started"] and not HANDOFF.handoff_path(EXECUTIONS, path).exists():
-            HANDOFF.handoff_path(EXECUTIONS, path, ".failed").write_text("nbval did not finish this chapter\n")
+            HANDOFF.mark_failed(EXECUTIONS, path, "nbval did not finish this chapter")
 
 
 def pytest_unconfigure(config):

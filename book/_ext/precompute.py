@@ -1,31 +1,33 @@
-"""Use the second core while the book builds: compute the heavy chapters' shared results ahead.
+"""Use the second core while the book builds: a second process executes the heavy chapters.
 
-MyST-NB executes the chapters one after another, in one kernel at a time. The expensive part of a
-few chapters is a result of :mod:`scaling.cache` (the ledger, the leaderboard's fits, the
-sensitivity studies, the image-classification fits, the synthetic curves), stored on disk under a
-hash of the package and the data and read back by whoever asks next. So when a build is about to
-execute such chapters, this extension
+MyST-NB executes the chapters one after another, in one kernel at a time. When a build is about to
+execute several of the ``precompute_pages``, this extension starts a second process that executes
+them, in that order, while Sphinx reads (and executes) the other pages first:
 
-* starts a second process that executes them (``precompute_pages``, in that order) with their
-  outputs thrown away and no figure drawn: it only fills the results cache;
-* has Sphinx read the other pages first, then the ``precompute_pages`` in the same order, and the
-  ``alone_pages`` last of all, by when the helper has usually finished: the chapter that measures speed, and pages
-  of pure drawing that gain nothing from the cache and run faster on a quiet machine.
+* in a build on its own, the second process executes each chapter in full, exactly as MyST-NB does
+  (``jupyter_cache``'s ``single_nb_execution``, in the notebook's folder) and hands the executed
+  notebook to Sphinx (``reuse_test_executions.py``), which then takes its outputs instead of
+  executing the chapter again. A chapter that fails there, or is not ready when the second process
+  has stopped, is executed by Sphinx itself, as usual;
+* in the test run, nbval hands every chapter over, and the second process only fills the results
+  cache (:mod:`scaling.cache`) for the heavy chapters, drawing no figure, while nbval runs the light
+  ones and the unit tests.
 
-When Sphinx reaches a heavy chapter, its results are read from the cache, or, if the second
-process is computing one right then, waited for (the cache locks each result), never computed
-twice. Nothing on a page comes from the second process: every page is still executed by MyST-NB.
-The helper is killed when the build ends. ``SCALING_BOOK_PRECOMPUTE=0`` switches it off, as does
-``SCALING_RESULTS_CACHE=0``; Sphinx then reads the heavy chapters first. In the test run the helper
-works beside nbval, which executes the chapters in the order Sphinx reads them and hands its
-outputs to the build (``reuse_test_executions.py``).
+Either way, Sphinx reads the ``precompute_pages`` after the other pages, in the same order, and the
+``alone_pages`` last of all: the chapter that measures speed, and pages of pure drawing. Results the
+two processes share are computed once (the cache locks each one). The second process is killed when
+the build ends. ``SCALING_BOOK_PRECOMPUTE=0`` switches it off, as does ``SCALING_RESULTS_CACHE=0``:
+Sphinx then executes every page itself, the heavy chapters first.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -33,10 +35,23 @@ from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
 ENV = "SCALING_BOOK_PRECOMPUTE"
+BY = "the build's second process"
 
 
 def _off(value: str | None) -> bool:
     return (value or "").strip().lower() in ("0", "false", "no", "off")
+
+
+def _handoff_module():
+    """reuse_test_executions, as Sphinx loaded it (or from this folder)."""
+    if "reuse_test_executions" in sys.modules:
+        return sys.modules["reuse_test_executions"]
+    spec = importlib.util.spec_from_file_location("reuse_test_executions",
+                                                  Path(__file__).with_name("reuse_test_executions.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules["reuse_test_executions"] = module
+    return module
 
 
 def _order(app: Sphinx, env, docnames: list[str]) -> None:
@@ -45,21 +60,31 @@ def _order(app: Sphinx, env, docnames: list[str]) -> None:
     light = [d for d in docnames if d not in heavy and d not in alone]
     # One heavy page (an incremental build) gains nothing from a helper racing it on the same page.
     if len(heavy) < 2 or _off(os.environ.get(ENV)) or _off(os.environ.get("SCALING_RESULTS_CACHE")):
-        # No helper: the heavy chapters first (their results are then in the cache for anyone
-        # running chapters beside the build).
         docnames[:] = heavy + light + alone
         return
     docnames[:] = light + heavy + alone
-    notebooks = [str(Path(env.doc2path(d))) for d in heavy]
+    handoff = _handoff_module()
+    notebooks = [Path(env.doc2path(d)).resolve() for d in heavy]
     log = Path(app.outdir).parent / "precompute.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     handle = log.open("w")
-    # Its kernels draw nothing (Agg, kept by scaling._notebook): only the cached results matter there.
-    quiet = {**os.environ, "MPLBACKEND": "Agg", "SCALING_KERNEL_FIGURES": "off"}
-    app._precompute = (subprocess.Popen([sys.executable, __file__, *notebooks], cwd=app.srcdir, stdout=handle,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=quiet), handle)
-    LOGGER.info(f"precompute: a second process computes the shared results of {len(heavy)} chapter(s) ahead "
-                f"(log: {log})")
+    if os.environ.get(handoff.ENV):  # the test run: nbval hands the chapters over; only fill the cache
+        # its kernels draw nothing (Agg, kept by scaling._notebook)
+        command, environ = ["--cache-only"], {**os.environ, "MPLBACKEND": "Agg", "SCALING_KERNEL_FIGURES": "off"}
+        what = "computes the shared results of"
+    else:
+        folder = Path(app.outdir).parent / "precomputed"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        (folder / handoff.EXPECTED).write_text("".join(f"{n}\n" for n in notebooks), encoding="utf-8")
+        command, environ = ["--hand-over", str(folder)], dict(os.environ)
+        what = "executes"
+    process = subprocess.Popen([sys.executable, __file__, *command, *map(str, notebooks)], cwd=app.srcdir,
+                               stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environ)
+    app._precompute = (process, handle)
+    if command[0] == "--hand-over":
+        handoff.patch(folder, alive=lambda: process.poll() is None)
+    LOGGER.info(f"precompute: a second process {what} {len(heavy)} chapter(s) ahead (log: {log})")
 
 
 def _stop(app: Sphinx, exception) -> None:
@@ -77,29 +102,33 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("alone_pages", [], "env")
     app.connect("env-before-read-docs", _order)
     app.connect("build-finished", _stop)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
-def _execute(paths: list[str]) -> None:
-    """Run each notebook in its own folder, as the build does, keeping going past errors (the build
-    reports them when it executes the chapter itself)."""
-    import time
-
+def _execute(paths: list[str], folder: str | None) -> None:
+    """Execute each notebook in its own folder as MyST-NB does (600 s per cell, errors stop it); hand
+    each over to the build (``folder``), or, without one, keep only what it put in the results cache."""
     import nbformat
-    from nbclient import NotebookClient
+    from jupyter_cache.executors.utils import single_nb_execution
 
+    handoff = _handoff_module() if folder else None
     for path in paths:
         start = time.perf_counter()
         notebook = nbformat.read(path, as_version=4)
-        client = NotebookClient(notebook, timeout=600, allow_errors=True,
-                                resources={"metadata": {"path": str(Path(path).parent)}})
-        try:
-            client.execute()
-            print(f"{path}: ran in {time.perf_counter() - start:.1f} s", flush=True)
-        except Exception as exc:  # noqa: BLE001 - a failure here only costs the build the head start
-            print(f"{path}: stopped after {time.perf_counter() - start:.1f} s: {type(exc).__name__}: {exc}",
-                  flush=True)
+        result = single_nb_execution(notebook, cwd=str(Path(path).parent), timeout=600, allow_errors=False)
+        seconds = time.perf_counter() - start
+        if result.err is not None:  # Sphinx executes it itself and reports the error
+            print(f"{path}: stopped after {seconds:.1f} s: {type(result.err).__name__}", flush=True)
+            if handoff:
+                handoff.mark_failed(Path(folder), Path(path), f"{BY} stopped: {type(result.err).__name__}")
+            continue
+        if handoff:
+            handoff.hand_over(Path(folder), Path(path), notebook, seconds, by=BY)
+        print(f"{path}: ran in {seconds:.1f} s", flush=True)
 
 
 if __name__ == "__main__":
-    _execute(sys.argv[1:])
+    if sys.argv[1] == "--hand-over":
+        _execute(sys.argv[3:], sys.argv[2])
+    else:
+        _execute(sys.argv[2:], None)
