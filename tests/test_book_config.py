@@ -100,27 +100,61 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     for page in config["precompute_pages"] + config["alone_pages"]:
         assert page in toc and (ROOT / f"{page}.ipynb").is_file(), f"{page} is not a chapter"
     ext = _load_extension("precompute")
-    started, started_env = [], []
+    handoff = ext._handoff_module()
+    started, started_env, patched = [], [], []
     monkeypatch.setattr(ext.subprocess, "Popen",
                         lambda command, **kw: started.append(command) or started_env.append(kw["env"]) or object())
+    monkeypatch.setattr(handoff, "patch", lambda folder, **kw: patched.append(Path(folder)))
     app = SimpleNamespace(config=SimpleNamespace(precompute_pages=["book/b", "book/a"], alone_pages=["book/t"]),
                           outdir=str(tmp_path / "html"), srcdir=str(tmp_path))
     env = SimpleNamespace(doc2path=lambda name: tmp_path / f"{name}.ipynb")
     docs = ["book/a", "book/b", "book/c", "book/t", "api/x"]
     monkeypatch.setenv(ext.ENV, "1")
     monkeypatch.delenv("SCALING_RESULTS_CACHE", raising=False)
+    monkeypatch.delenv(handoff.ENV, raising=False)
     ext._order(app, env, docs)
     # the light pages first, then the heavy ones in the helper's order, the timing page last
     assert docs == ["book/c", "api/x", "book/b", "book/a", "book/t"]
-    assert [Path(p).name for p in started[0][2:]] == ["b.ipynb", "a.ipynb"]
-    assert started_env[0]["SCALING_KERNEL_FIGURES"] == "off" and started_env[0]["MPLBACKEND"] == "Agg"  # draws nothing
-    # off: no helper, and the heavy pages first (for nbval running beside the build)
+    # on its own, the build has the helper execute the heavy chapters and take their outputs
+    assert started[0][2] == "--hand-over" and [Path(p).name for p in started[0][4:]] == ["b.ipynb", "a.ipynb"]
+    folder = Path(started[0][3])
+    assert patched == [folder]
+    assert handoff.expected(folder) == {str((tmp_path / "book" / n).resolve()) for n in ("a.ipynb", "b.ipynb")}
+    assert "SCALING_KERNEL_FIGURES" not in started_env[0]  # it draws the figures the pages show
+    # in the test run (nbval hands the chapters over) it only fills the results cache, drawing nothing
+    monkeypatch.setenv(handoff.ENV, str(tmp_path / "nbval"))
+    ext._order(app, env, ["book/a", "book/b"])
+    assert started[1][2] == "--cache-only" and len(patched) == 1
+    assert started_env[1]["SCALING_KERNEL_FIGURES"] == "off" and started_env[1]["MPLBACKEND"] == "Agg"
+    # off: no helper, and the heavy pages first
     monkeypatch.setenv(ext.ENV, "0")
     docs = ["book/a", "book/c", "book/t", "book/b"]
     ext._order(app, env, docs)
-    assert docs == ["book/b", "book/a", "book/c", "book/t"] and len(started) == 1
+    assert docs == ["book/b", "book/a", "book/c", "book/t"] and len(started) == 2
     # nothing heavy to read, or one heavy page (incremental builds): no helper
     monkeypatch.setenv(ext.ENV, "1")
     ext._order(app, env, ["book/c"])
     ext._order(app, env, ["book/c", "book/a"])
-    assert len(started) == 1
+    assert len(started) == 2
+
+
+def test_the_helper_hands_over_a_chapter_it_executed_and_marks_a_failing_one(tmp_path):
+    """book/_ext/precompute.py's second process, for real, on two tiny notebooks."""
+    import nbformat
+
+    ext = _load_extension("precompute")
+    handoff = ext._handoff_module()
+    good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
+    for path, code in ((good, "print(6 * 7)"), (bad, "1 / 0")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(code)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, path)
+    folder = tmp_path / "handed"
+    folder.mkdir()
+    ext._execute([str(good), str(bad)], str(folder))
+    executed = nbformat.read(handoff.handoff_path(folder, good), as_version=4)
+    assert executed.cells[0].outputs[0].text == "42\n"
+    assert executed.metadata["scaling_execution"]["by"] == ext.BY
+    assert handoff.handoff_path(folder, bad, ".failed").is_file()
+    assert not handoff.handoff_path(folder, bad).exists()

@@ -72,13 +72,14 @@ def test_the_build_executes_itself_unless_nbval_handed_the_notebook_over(tmp_pat
                              logger=SimpleNamespace(info=logged.append))
     NotebookClientDirect.start_client(client)
     assert ran == [page] and client.notebook.cells[1].outputs == []  # nothing handed over: executed
+    (tmp_path / "runs").mkdir()
     HANDOFF.hand_over(tmp_path / "runs", page, _notebook("print(1)", outputs=["1\n"]), 2.5, by="nbval")
     (tmp_path / "runs" / HANDOFF.EXPECTED).write_text(f"{page.resolve()}\n")
     NotebookClientDirect.start_client(client)
     assert ran == [page]  # not executed again
     assert client.notebook.cells[1].outputs[0].text == "1\n"
     assert client.exec_metadata["succeeded"] and client.exec_metadata["runtime"] == 2.5
-    assert logged[-1] == "Took the outputs of nbval's execution (2.50 seconds)"
+    assert logged[-1] == "Took the outputs executed by nbval (2.50 seconds)"
 
 
 def test_nbval_runs_the_chapters_in_the_order_the_build_reads_them():

@@ -106,7 +106,7 @@ def patch(folder: Path, timeout: float | None = None, alive=None) -> None:
             return execute(self)
         done = executed.metadata.get("scaling_execution", {})
         seconds, by = float(done.get("seconds", 0.0)), done.get("by", "another process")
-        self.logger.info(f"Took the outputs of {by}'s execution ({seconds:.2f} seconds)")
+        self.logger.info(f"Took the outputs executed by {by} ({seconds:.2f} seconds)")
         self.exec_metadata = {"mtime": time.time(), "runtime": seconds, "method": by,
                               "succeeded": True, "error": None, "traceback": None}
 
