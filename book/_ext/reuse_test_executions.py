@@ -16,7 +16,8 @@ takes its outputs instead of running the kernel. It executes the notebook itself
 * the notebook is not listed, or its executor marked it failed (``<name>.failed``: a failing cell,
   a skipped one, a partial run) or stopped;
 * the code of the notebook differs from what was executed (edited meanwhile);
-* nothing arrived within ``SCALING_BOOK_EXECUTIONS_TIMEOUT`` seconds (default 3600).
+* nothing arrived within ``SCALING_BOOK_EXECUTIONS_TIMEOUT`` seconds (default 1200: a crashed
+  executor must not hold the build for long).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def patch(folder: Path, timeout: float | None = None, alive=None) -> None:
     if getattr(NotebookClientDirect.start_client, "_reuses_test_executions", False):
         return
     execute = NotebookClientDirect.start_client
-    timeout = float(os.environ.get(TIMEOUT_ENV, "3600")) if timeout is None else timeout
+    timeout = float(os.environ.get(TIMEOUT_ENV, "1200")) if timeout is None else timeout
 
     def start_client(self):
         executed = wait_for(folder, self.path, timeout, alive=alive) if self.path is not None else None
