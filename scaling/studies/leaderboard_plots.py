@@ -154,6 +154,9 @@ def plot_fit_contrast(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
     if len(fits) != len(curves):
         raise ValueError(f"got {len(fits)} sets of fits for {len(curves)} curves; pass one mapping per curve.")
     nrows, ncols, figsize = plotting.page_grid_size(len(curves), len(curves), panel_size)
+    # each panel's legend goes under it, where it hides no data: room for up to five entries
+    rows = 2 + max((len(laws) for laws in fits), default=0)
+    figsize = (figsize[0], figsize[1] + nrows * 0.19 * (rows + 1))
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
     for ax in axes.flat[len(curves):]:
         ax.set_visible(False)
@@ -169,7 +172,8 @@ def plot_fit_contrast(curves: Sequence, fits: Sequence[Mapping[str, object]], *,
                     ls="--" if name in drawn else "-")
             drawn.add(name)
         ax.axvspan(np.max(curve.x), x.max(), color="0.93", zorder=0, lw=0)
-        ax.legend(fontsize="small", loc="best")
+        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
         ax.title.set_fontsize("small")
+    plotting.wrap_wide_titles(fig, axes.flat)
     fig.tight_layout()
     return fig
