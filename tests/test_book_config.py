@@ -105,7 +105,8 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     monkeypatch.setattr(ext.subprocess, "Popen",
                         lambda command, **kw: started.append(command) or started_env.append(kw["env"]) or object())
     monkeypatch.setattr(handoff, "patch", lambda folder, **kw: patched.append(Path(folder)))
-    app = SimpleNamespace(config=SimpleNamespace(precompute_pages=["book/b", "book/a"], alone_pages=["book/t"]),
+    app = SimpleNamespace(config=SimpleNamespace(precompute_pages=["book/b", "book/a"], alone_pages=["book/t"],
+                                                 precompute_results=["m:f", "n:g"]),
                           outdir=str(tmp_path / "html"), srcdir=str(tmp_path))
     env = SimpleNamespace(doc2path=lambda name: tmp_path / f"{name}.ipynb")
     docs = ["book/a", "book/b", "book/c", "book/t", "api/x"]
@@ -116,7 +117,8 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     # the light pages first, then the heavy ones in the helper's order, the timing page last
     assert docs == ["book/c", "api/x", "book/b", "book/a", "book/t"]
     # on its own, the build has the helper execute the heavy chapters and take their outputs
-    assert started[0][2] == "--hand-over" and [Path(p).name for p in started[0][4:]] == ["b.ipynb", "a.ipynb"]
+    assert started[0][2] == "--hand-over" and started[0][4:9] == ["--result", "m:f", "--result", "n:g", "--"]
+    assert [Path(p).name for p in started[0][9:]] == ["b.ipynb", "a.ipynb"]
     folder = Path(started[0][3])
     assert patched == [folder]
     assert handoff.expected(folder) == {str((tmp_path / "book" / n).resolve()) for n in ("a.ipynb", "b.ipynb")}
@@ -124,7 +126,7 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     # in the test run (nbval hands the chapters over) it only fills the results cache, drawing nothing
     monkeypatch.setenv(handoff.ENV, str(tmp_path / "nbval"))
     ext._order(app, env, ["book/a", "book/b"])
-    assert started[1][2] == "--cache-only" and len(patched) == 1
+    assert started[1][2:8] == ["--cache-only", "--result", "m:f", "--result", "n:g", "--"] and len(patched) == 1
     assert started_env[1]["SCALING_KERNEL_FIGURES"] == "off" and started_env[1]["MPLBACKEND"] == "Agg"
     # off: no helper, and the heavy pages first
     monkeypatch.setenv(ext.ENV, "0")
@@ -138,21 +140,32 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     assert len(started) == 2
 
 
-def test_the_helper_hands_over_a_chapter_it_executed_and_marks_a_failing_one(tmp_path):
-    """book/_ext/precompute.py's second process, for real, on two tiny notebooks."""
+def test_the_helper_hands_over_a_chapter_it_executed_and_marks_a_failing_one(tmp_path, monkeypatch, capsys):
+    """book/_ext/precompute.py's second process, for real, on two tiny notebooks, after two shared
+    results (one of which fails: reported, and the chapters still run)."""
     import nbformat
 
     ext = _load_extension("precompute")
     handoff = ext._handoff_module()
+    (tmp_path / "tiny_results.py").write_text(
+        "from pathlib import Path\n"
+        "def make():\n    Path(__file__).with_name('made.txt').write_text(str(6 * 7))\n"
+        "def boom():\n    raise OSError('disk full')\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
     good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
-    for path, code in ((good, "print(6 * 7)"), (bad, "1 / 0")):
+    # the good chapter reads what the shared result left: it ran first
+    for path, code in ((good, "print(open('made.txt').read())"), (bad, "1 / 0")):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell(code)]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, path)
     folder = tmp_path / "handed"
     folder.mkdir()
-    ext._execute([str(good), str(bad)], str(folder))
+    ext._main(["--hand-over", str(folder), "--result", "tiny_results:boom", "--result", "tiny_results:make",
+               "--", str(good), str(bad)])
+    printed = capsys.readouterr().out
+    assert "tiny_results:boom: failed after" in printed and "OSError: disk full" in printed
+    assert "tiny_results:make: computed in" in printed
     executed = nbformat.read(handoff.handoff_path(folder, good), as_version=4)
     assert executed.cells[0].outputs[0].text == "42\n"
     assert executed.metadata["scaling_execution"]["by"] == ext.BY

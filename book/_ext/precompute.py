@@ -13,6 +13,10 @@ them, in that order, while Sphinx reads (and executes) the other pages first:
   cache (:mod:`scaling.cache`) for the heavy chapters, drawing no figure, while nbval runs the light
   ones and the unit tests.
 
+Before any chapter, the second process calls the ``precompute_results`` (``"module:function"``, no
+arguments): shared results that more than one chapter reads, such as the ledger (the introduction and
+the summary), which would otherwise make the first chapter that reads them the build's longest.
+
 Either way, Sphinx reads the ``precompute_pages`` after the other pages, in the same order, and the
 ``alone_pages`` last of all: the chapter that measures speed, and pages of pure drawing. Results the
 two processes share are computed once (the cache locks each one). The second process is killed when
@@ -79,7 +83,9 @@ def _order(app: Sphinx, env, docnames: list[str]) -> None:
         (folder / handoff.EXPECTED).write_text("".join(f"{n}\n" for n in notebooks), encoding="utf-8")
         command, environ = ["--hand-over", str(folder)], dict(os.environ)
         what = "executes"
-    process = subprocess.Popen([sys.executable, __file__, *command, *map(str, notebooks)], cwd=app.srcdir,
+    for result in app.config.precompute_results:
+        command += ["--result", result]
+    process = subprocess.Popen([sys.executable, __file__, *command, "--", *map(str, notebooks)], cwd=app.srcdir,
                                stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environ)
     app._precompute = (process, handle)
     if command[0] == "--hand-over":
@@ -100,17 +106,37 @@ def _stop(app: Sphinx, exception) -> None:
 def setup(app: Sphinx) -> dict:
     app.add_config_value("precompute_pages", [], "env")
     app.add_config_value("alone_pages", [], "env")
+    app.add_config_value("precompute_results", [], "env")
     app.connect("env-before-read-docs", _order)
     app.connect("build-finished", _stop)
     return {"version": "2.0", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
-def _execute(paths: list[str], folder: str | None) -> None:
-    """Execute each notebook in its own folder as MyST-NB does (600 s per cell, errors stop it); hand
-    each over to the build (``folder``), or, without one, keep only what it put in the results cache."""
+def _compute_results(results: list[str]) -> None:
+    """Call each ``"module:function"`` once, for what it puts in the results cache. A failure is only
+    reported: the chapter that reads the result computes it again and shows the error."""
+    import importlib
+
+    for result in results:
+        start = time.perf_counter()
+        try:
+            module, _, name = result.partition(":")
+            getattr(importlib.import_module(module), name)()
+        except Exception as exc:  # noqa: BLE001 - reported, and met again by the chapter
+            print(f"{result}: failed after {time.perf_counter() - start:.1f} s: {type(exc).__name__}: {exc}",
+                  flush=True)
+            continue
+        print(f"{result}: computed in {time.perf_counter() - start:.1f} s", flush=True)
+
+
+def _execute(paths: list[str], folder: str | None, results: list[str] = ()) -> None:
+    """Compute the ``results``; then execute each notebook in its own folder as MyST-NB does (600 s per
+    cell, errors stop it) and hand it over to the build (``folder``), or, without one, keep only what
+    it put in the results cache."""
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
+    _compute_results(list(results))
     handoff = _handoff_module() if folder else None
     for path in paths:
         start = time.perf_counter()
@@ -127,8 +153,19 @@ def _execute(paths: list[str], folder: str | None) -> None:
         print(f"{path}: ran in {seconds:.1f} s", flush=True)
 
 
+def _main(argv: list[str]) -> None:
+    """``(--hand-over FOLDER | --cache-only) [--result MODULE:FUNCTION ...] -- NOTEBOOK ...``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="precompute.py")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--hand-over", metavar="FOLDER")
+    mode.add_argument("--cache-only", action="store_true")
+    parser.add_argument("--result", action="append", default=[])
+    parser.add_argument("notebooks", nargs="*")
+    args = parser.parse_args(argv)
+    _execute(args.notebooks, args.hand_over, args.result)
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--hand-over":
-        _execute(sys.argv[3:], sys.argv[2])
-    else:
-        _execute(sys.argv[2:], None)
+    _main(sys.argv[1:])
