@@ -61,7 +61,7 @@ exact in the linear parameters, and much faster).
    polished to convergence, and the best result wins.  On every fourth
    benchmark curve (23) this matched the best of 40 random-start local fits
    to within 1e-13 (tests/test_bnsl.py checks four curves).  It is not a proof
-   of global optimality: the book's sensitivity chapter finds a few
+   of global optimality: the book's chapter on optimiser starts finds a few
    (curve, start) pairs where a single descent from a random start ends lower.
 
    Why both changes: a weak or flattening break (small ``|c1|``) trades off against ``a``.  With the log-gap

@@ -7,7 +7,7 @@
 :mod:`.lang`           translation, language modelling and BIG-Bench (Tables 2-3, Figures 8-9)
 :mod:`.ablation`       Appendix A.1: fixed versus learned alpha
 :mod:`.leaderboard`    six laws on every curve with paired bootstrap intervals
-:mod:`.sensitivity`    less data and other optimiser starts
+:mod:`.sensitivity`    less data and other optimiser starts (two chapters)
 :mod:`.performance`    timings of the released code, its emulation and the other fits
 :mod:`.variants`       the protocol variants the paper leaves open; :mod:`.se_search` the "±" formula
 :mod:`.scorecard`      the one-screen verdict of the ledger
