@@ -140,6 +140,20 @@ def test_the_heavy_chapters_are_precomputed_beside_the_build(tmp_path, monkeypat
     assert len(started) == 2
 
 
+def test_the_precomputed_results_name_functions_callable_without_arguments():
+    import importlib
+    import inspect
+
+    results = CONFIG["sphinx"]["config"]["precompute_results"]
+    assert results, "the build computes no shared result ahead"
+    for result in results:
+        module, _, name = result.partition(":")
+        function = getattr(importlib.import_module(module), name)
+        required = [p for p in inspect.signature(function).parameters.values()
+                    if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        assert not required, f"{result} needs {[p.name for p in required]}; the build calls it without arguments"
+
+
 def test_the_helper_hands_over_a_chapter_it_executed_and_marks_a_failing_one(tmp_path, monkeypatch, capsys):
     """book/_ext/precompute.py's second process, for real, on two tiny notebooks, after two shared
     results (one of which fails: reported, and the chapters still run)."""

@@ -282,3 +282,38 @@ def test_contenders_are_the_laws_no_other_law_reliably_beats():
     assert contenders(table, threshold=0.999)["contender"].all()
     with pytest.raises(ValueError, match="threshold"):
         contenders(table, threshold=95)
+
+
+def test_book_fits_are_the_frames_the_two_chapters_read(monkeypatch):
+    """The build's second process computes book_fits before any chapter (precompute_results), so it
+    must ask fit_benchmark for exactly what the leaderboard and later-laws chapters ask: the same
+    bound arguments are the same cache key, and the chapters then read the frames instead of fitting."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    import scaling
+    import scaling.benchmark
+    from scaling.laws import PAPER_LAWS
+    from scaling.studies import leaderboard as lb
+
+    calls = []
+    monkeypatch.setattr(scaling.benchmark, "load_benchmark", lambda: "the benchmark")
+    monkeypatch.setattr(lb, "fit_benchmark", lambda bench, laws, estimator: calls.append((bench, laws, estimator)))
+    lb.book_fits()
+    assert calls == [("the benchmark", tuple(scaling.LAWS), "sound"), ("the benchmark", PAPER_LAWS, "released"),
+                     ("the benchmark", PAPER_LAWS, "global")]
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    assert "scaling.studies.leaderboard:book_fits" in config["precompute_results"]
+    board = (root / "book" / "leaderboard.md").read_text(encoding="utf-8")
+    later = (root / "book" / "later_laws.md").read_text(encoding="utf-8")
+    assert "LAWS = tuple(scaling.LAWS)" in board and 'fit_benchmark(bench, LAWS, estimator="sound")' in board
+    literal = re.search(r"^laws = (\(.*\))$", later, re.M)
+    assert literal and ast.literal_eval(literal.group(1)) == tuple(scaling.LAWS)
+    assert 'fit_benchmark(bench, laws, estimator="sound")' in later
+    for text in (board, later):
+        for estimator in ("released", "global"):
+            assert f'fit_benchmark(bench, PAPER_LAWS, estimator="{estimator}")' in text

@@ -44,7 +44,7 @@ from ..evaluate import (DOMAIN_ORDER, ESTIMATORS, FAILED_RMSE, WIN_RULES, law_fr
                         win_fractions)
 from ..laws.paper import LAWS, PAPER_LAWS, resolve_law_name
 
-__all__ = ["RULE_VARIANTS", "RESAMPLE_MODES", "POOLED", "fit_benchmark", "fitted_law", "compare_estimators",
+__all__ = ["RULE_VARIANTS", "RESAMPLE_MODES", "POOLED", "fit_benchmark", "book_fits", "fitted_law", "compare_estimators",
            "leaderboard", "rule_rankings", "BootstrapRMSE", "bootstrap_rmse", "paired_bootstrap",
            "pairwise_table", "pairwise_matrix", "contenders"]
 
@@ -109,6 +109,22 @@ def fit_benchmark(bench, laws: Sequence[str] | None = None, estimator: str = "gl
     frame = frame.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
     frame["estimator"] = estimator
     return frame
+
+
+def book_fits() -> dict[str, pd.DataFrame]:
+    """The frames of :func:`fit_benchmark` that the leaderboard and later-laws chapters read, called
+    as they call it: every registered law on log loss (``"sound"``), and the paper's laws by the
+    released code (``"released"``) and by the global minimum of Eq. 4 (``"global"``).
+
+    Cached like every :func:`fit_benchmark` frame; the book's build computes them once, before the
+    chapters (``precompute_results`` in ``_config.yml``), so that neither chapter waits for them.
+    """
+    from ..benchmark import load_benchmark
+
+    bench = load_benchmark()
+    return {"sound": fit_benchmark(bench, tuple(LAWS), estimator="sound"),
+            "released": fit_benchmark(bench, PAPER_LAWS, estimator="released"),
+            "global": fit_benchmark(bench, PAPER_LAWS, estimator="global")}
 
 
 def fitted_law(results: pd.DataFrame, curve, law: str):
