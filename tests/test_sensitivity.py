@@ -234,6 +234,22 @@ def test_start_study_can_reuse_the_full_fits_of_the_less_data_study(bench, lm_st
         sens.start_study(curves, ["M2"], global_fits=sens.less_data_study(curves[:1], ["M2"], fractions=(0.5, 1.0)))
 
 
+def test_a_fraction_already_fitted_is_read_from_the_cache_not_fitted_again(bench, tmp_path, monkeypatch):
+    """The starts chapter reads the full fits of the less-data chapter's study: each fraction is its
+    own cached result, so a study of fewer fractions reuses the rows of a larger one."""
+    monkeypatch.setenv("SCALING_RESULTS_CACHE", "1")
+    monkeypatch.setenv("SCALING_CACHE_DIR", str(tmp_path))
+    fitted = []
+    rows = sens._less_data_rows
+    monkeypatch.setattr(sens, "_less_data_rows", lambda job: fitted.append(job[2]) or rows(job))
+    curves = bench.by_domain("NMT")[:2]
+    both = sens.less_data_study(curves, ["M1", "M2"], fractions=(0.5, 1.0))
+    assert sorted(fitted) == [0.5, 0.5, 1.0, 1.0]
+    full = sens.less_data_study(curves, ["M1", "M2"], fractions=(1.0,))
+    assert len(fitted) == 4, "the full fits were made again"
+    pd.testing.assert_frame_equal(full, both[both.fraction == 1.0].reset_index(drop=True))
+
+
 def test_median_rmse_per_law_uses_each_laws_own_fits():
     med = sens.median_rmse(_toy_study(), n_boot=200, common=False).set_index("law")
     assert med.loc["A", "n_curves"] == 3 and med.loc["B", "n_curves"] == 2

@@ -127,19 +127,24 @@ def _fit_and_score(curve, laws: Sequence[str], estimator: str = "global", settin
 
 # ---------------------------------------------------------------------------------------------
 def _less_data_rows(job) -> list[dict]:
-    """The rows of one curve (a worker's unit of work)."""
-    curve, laws, fractions, estimator = job
-    rows = []
+    """The rows of one curve at one fraction (a worker's unit of work)."""
+    curve, laws, fraction, estimator = job
     with _pool.quiet():
-        for fraction in fractions:
-            part = curve.with_fit_part(fraction=fraction)
-            scores = _fit_and_score(part, laws, estimator)
-            rows.extend({**_curve_columns(curve), "law": law, "fraction": fraction, "n_fit": part.n_fit,
-                         **scores[law], "estimator": estimator} for law in laws)
-    return rows
+        part = curve.with_fit_part(fraction=fraction)
+        scores = _fit_and_score(part, laws, estimator)
+    return [{**_curve_columns(curve), "law": law, "fraction": fraction, "n_fit": part.n_fit, **scores[law],
+             "estimator": estimator} for law in laws]
 
 
-@cached_result
+@cached_result(ignore=("progress", "stream", "n_jobs", "on_done"))
+def _fraction_rows(curves: tuple, laws: tuple, fraction: float, estimator: str, n_jobs=1,
+                   on_done=None) -> list[list[dict]]:
+    """Per curve, the rows of one fraction: cached on its own, so that a study of other fractions (the
+    starts study reads the full fits) reuses it instead of fitting again."""
+    jobs = [(curve, laws, fraction, estimator) for curve in curves]
+    return _pool.map_in_order(_less_data_rows, jobs, n_jobs=n_jobs, on_done=on_done)
+
+
 def less_data_study(curves: Iterable[LearningCurve], laws: Sequence[str], fractions: Sequence[float] = FRACTIONS,
                     estimator: str = "global", n_jobs=1, progress: bool = False, stream=None) -> pd.DataFrame:
     """Fit every law on the first ``fraction`` of every curve's fitting part; score on the full held-out part.
@@ -150,20 +155,19 @@ def less_data_study(curves: Iterable[LearningCurve], laws: Sequence[str], fracti
     ``estimator`` fits M1-M4 as :func:`scaling.evaluate.run_benchmark` does (default ``"global"``, the
     global minimum of the paper's Eq. 4; ``"sound"``: on log loss; ``"released"``: the released
     code); BNSL and the Chinchilla-style fit keep their own fits. ``n_jobs`` processes share the
-    curves (None: every core).
+    curves (None: every core). Each fraction's fits are cached on their own (:mod:`scaling.cache`).
     """
-    curves, laws = _check_curves(curves), _check_laws(laws)
+    curves, laws = tuple(_check_curves(curves)), tuple(_check_laws(laws))
     estimator = _check_estimator(estimator)
     fractions = sorted({float(f) for f in fractions})
     if not fractions:
         raise ValueError("give at least one fraction, e.g. fractions=(0.25, 0.5, 0.75, 1.0).")
-    jobs = [(curve, laws, fractions, estimator) for curve in curves]
-    with Progress(len(curves), f"less-data fits ({estimator}; curves of {len(fractions)} fractions x {len(laws)} "
-                               f"laws)", stream, enabled=progress) as bar:
-        per_curve = _pool.map_in_order(_less_data_rows, jobs, n_jobs=n_jobs, on_done=bar.update)
-    rows = [row for block in per_curve for row in block]
+    with Progress(len(curves) * len(fractions), f"less-data fits ({estimator}; curves x {len(fractions)} "
+                                                 f"fractions, {len(laws)} laws each)", stream, enabled=progress) as bar:
+        per_fraction = [_fraction_rows(curves, laws, f, estimator, n_jobs=n_jobs, on_done=bar.update)
+                        for f in fractions]
     # rows by curve, then fraction, then law
-    return pd.DataFrame(rows)
+    return pd.DataFrame([row for i in range(len(curves)) for block in per_fraction for row in block[i]])
 
 
 def _domain_sorted(frame: pd.DataFrame) -> pd.DataFrame:
