@@ -326,3 +326,16 @@ def test_start_study_names_the_released_codes_fit_apart_from_the_released_start(
     assert "released_code_median_ratio" in sens.start_summary(spread, n_boot=10)
     with pytest.raises(ValueError, match="released start"):
         sens.start_study(two_curves[:1], ["M4"], estimators=("local",))
+
+
+def test_the_two_sensitivity_chapters_use_one_sample_of_curves():
+    """The starts chapter says it studies the curves of the less-data chapter, and reads that chapter's
+    full fits from the results cache: both must draw the same sample."""
+    import re
+    from pathlib import Path
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    pattern = re.compile(r"^(N_IC = \S+|SEED = \S+|curves = sens\.sample_curves\(.*\))", re.M)
+    less, starts = (pattern.findall((book / f"{name}.md").read_text(encoding="utf-8"))
+                    for name in ("sensitivity", "other_starts"))
+    assert len(less) == 3 and less == starts
